@@ -1,0 +1,225 @@
+"""Settings from the environment (DESIGN.md section 4).
+
+``load_config()`` picks the class for ``HOTLINE_ENV`` and returns a plain dict that the
+application factory hands to Flask. Development and test fill safe defaults (SQLite and
+keys kept in ``instance/``); production refuses to start when a *prod* variable is
+missing, naming every one of them.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cryptography.fernet import Fernet
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE_PATH = ROOT / "instance"
+
+#: Variables production cannot run without (DESIGN.md section 4).
+PRODUCTION_REQUIRED = (
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "FIELD_ENCRYPTION_KEYS",
+    "TWILIO_ACCOUNT_SID",
+    "TWILIO_AUTH_TOKEN",
+)
+
+#: Placeholder credentials used outside production; outbound messages then go to the dev
+#: outbox instead of Twilio.
+DEV_TWILIO_ACCOUNT_SID = "AC00000000000000000000000000000000"
+DEV_TWILIO_AUTH_TOKEN = "dev-auth-token-not-secret"  # noqa: S105 - a documented dev value
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a service that can start."""
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the bundled psycopg 3 driver for plain ``postgresql://`` and ``postgres://`` URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _instance_secret(instance: Path, name: str, make: Callable[[], str]) -> str:
+    """Read a generated secret from ``instance/``, creating it (mode 0600) the first time."""
+    path = instance / name
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    value = make()
+    # O_EXCL: two processes starting at once must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as f:
+        f.write(value + "\n")
+    return value
+
+
+def _int(env: Mapping[str, str], name: str, default: int, errors: list[str]) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.append(f"{name} must be a whole number (got {raw!r})")
+        return default
+    if value <= 0:
+        errors.append(f"{name} must be positive (got {value})")
+        return default
+    return value
+
+
+class BaseConfig:
+    """Settings shared by every environment; subclasses say what differs."""
+
+    name = "development"
+    #: Variables that must be set; the others get safe defaults.
+    required: tuple[str, ...] = ()
+    #: Whether missing settings fall back to the embedded defaults in ``instance/``.
+    embedded_defaults = True
+    database_variables: tuple[str, ...] = ("DATABASE_URL",)
+    redis_variables: tuple[str, ...] = ("REDIS_URL",)
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+
+    def get(self, *names: str) -> str:
+        """The first non-empty value among ``names``, stripped, or ''."""
+        for n in names:
+            value = self.env.get(n, "").strip()
+            if value:
+                return value
+        return ""
+
+    def load(self) -> dict:
+        """Return the Flask config dict, or raise :class:`ConfigError` naming every problem."""
+        get = self.get
+        errors: list[str] = []
+        missing = [v for v in self.required if not get(v)]
+        if missing:
+            errors.append(
+                f"missing required environment variables for {self.name}: " + ", ".join(missing)
+            )
+        instance = Path(get("HOTLINE_INSTANCE_PATH") or DEFAULT_INSTANCE_PATH)
+
+        database_url = get(*self.database_variables)
+        redis_url = get(*self.redis_variables)
+        secret_key = get("SECRET_KEY")
+        keys = [k.strip() for k in get("FIELD_ENCRYPTION_KEYS").split(",") if k.strip()]
+        if self.embedded_defaults:
+            database_url = database_url or f"sqlite:///{instance / 'hotline.sqlite3'}"
+            secret_key = secret_key or _instance_secret(
+                instance, "secret_key", lambda: secrets.token_urlsafe(48)
+            )
+            keys = keys or [
+                _instance_secret(
+                    instance, "field_encryption_key", lambda: Fernet.generate_key().decode()
+                )
+            ]
+        for i, key in enumerate(keys, start=1):
+            try:
+                Fernet(key)
+            except (ValueError, TypeError):
+                errors.append(
+                    f"FIELD_ENCRYPTION_KEYS entry {i} is not a Fernet key "
+                    "(32 url-safe base64-encoded bytes)"
+                )
+
+        reporting_format = get("REPORTING_FORMAT") or "json"
+        if reporting_format not in ("json", "dhis2"):
+            errors.append(f"REPORTING_FORMAT must be json or dhis2 (got {reporting_format!r})")
+
+        timezone = get("HOTLINE_TIMEZONE") or "Asia/Ho_Chi_Minh"
+        try:
+            ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors.append(f"HOTLINE_TIMEZONE is not a known timezone (got {timezone!r})")
+
+        escalate_after = _int(self.env, "ALERT_ESCALATE_AFTER_SECONDS", 900, errors)
+        retention_days = _int(self.env, "RETENTION_DAYS", 365, errors)
+
+        if errors:
+            raise ConfigError("; ".join(errors))
+
+        production = self.name == "production"
+        return {
+            "HOTLINE_ENV": self.name,
+            "TESTING": self.name == "test",
+            "DEBUG": False,
+            "INSTANCE_PATH": str(instance),
+            "SECRET_KEY": secret_key,
+            "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "REDIS_URL": redis_url or None,
+            "FIELD_ENCRYPTION_KEYS": keys,
+            "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID") or DEV_TWILIO_ACCOUNT_SID,
+            "TWILIO_AUTH_TOKEN": get("TWILIO_AUTH_TOKEN") or DEV_TWILIO_AUTH_TOKEN,
+            # Without real credentials outbound messages go to the dev outbox.
+            "TWILIO_LIVE": bool(get("TWILIO_ACCOUNT_SID") and get("TWILIO_AUTH_TOKEN")),
+            "TWILIO_API_BASE_URL": get("TWILIO_API_BASE_URL") or None,
+            "TWILIO_SMS_FROM": get("TWILIO_SMS_FROM") or None,
+            "PUBLIC_BASE_URL": get("PUBLIC_BASE_URL").rstrip("/") or None,
+            "REPORTING_URL": get("REPORTING_URL") or None,
+            "REPORTING_SECRET": get("REPORTING_SECRET") or None,
+            "REPORTING_FORMAT": reporting_format,
+            "HOTLINE_TIMEZONE": timezone,
+            "ALERT_ESCALATE_AFTER_SECONDS": escalate_after,
+            "RETENTION_DAYS": retention_days,
+            "BABEL_DEFAULT_LOCALE": "vi",
+            "BABEL_DEFAULT_TIMEZONE": timezone,
+            "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "locales"),
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": production,
+            "PREFERRED_URL_SCHEME": "https" if production else "http",
+        }
+
+
+class DevelopmentConfig(BaseConfig):
+    """A laptop or demo box: SQLite, generated keys and an embedded Redis-compatible server."""
+
+    name = "development"
+
+
+class TestConfig(BaseConfig):
+    """The test suite: ``TEST_DATABASE_URL``/``TEST_REDIS_URL`` first, so a developer's own
+    ``DATABASE_URL`` is never wiped by a test run."""
+
+    name = "test"
+    database_variables = ("TEST_DATABASE_URL",)
+    redis_variables = ("TEST_REDIS_URL",)
+
+
+class ProductionConfig(BaseConfig):
+    """The live hotline: every secret and service comes from the environment."""
+
+    name = "production"
+    required = PRODUCTION_REQUIRED
+    embedded_defaults = False
+
+
+CONFIGS: dict[str, type[BaseConfig]] = {
+    c.name: c for c in (DevelopmentConfig, TestConfig, ProductionConfig)
+}
+
+
+def load_config(env: Mapping[str, str] | None = None) -> dict:
+    """Build the Flask config for the environment named by ``HOTLINE_ENV``.
+
+    Raises :class:`ConfigError` with one message listing every problem found.
+    """
+    env = os.environ if env is None else env
+    name = env.get("HOTLINE_ENV", "").strip() or "development"
+    if name not in CONFIGS:
+        raise ConfigError(f"HOTLINE_ENV must be one of {', '.join(CONFIGS)} (got {name!r})")
+    return CONFIGS[name](env).load()

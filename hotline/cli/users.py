@@ -1,0 +1,65 @@
+"""``users create`` and ``users token``."""
+
+import sys
+
+import click
+from flask.cli import AppGroup
+from flask_babel import gettext as _
+
+from hotline.accounts import create_user, issue_token
+from hotline.errors import ValidationError
+from models import User, db
+from routing.codes import ROLES
+
+cli = AppGroup("users", help="People who use the service.")
+
+
+@cli.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--service-point", "service_points", multiple=True, metavar="CODE")
+@click.option("--phone", metavar="E164", help="Staff phone (rung for calls, receives alerts).")
+@click.option("--on-duty", is_flag=True, help="Start on duty (needs --phone).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create(
+    username: str,
+    role: str,
+    service_points: tuple[str, ...],
+    phone: str | None,
+    on_duty: bool,
+    password_stdin: bool,
+) -> None:
+    """Create USERNAME with a role; the password comes from stdin or a prompt."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(_("Password"), hide_input=True, confirmation_prompt=True)
+    try:
+        user = create_user(
+            username,
+            password,
+            role,
+            service_point_codes=service_points,
+            phone=phone,
+            on_duty=on_duty,
+        )
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        for field, messages in exc.errors.items():
+            for message in messages:
+                click.echo(f"{field}: {message}", err=True)
+        raise click.ClickException(_("The user was not created.")) from None
+    click.echo(_("User %(username)s created (%(role)s).", username=user.username, role=role))
+
+
+@cli.command("token")
+@click.argument("username")
+def token(username: str) -> None:
+    """Print a new API token for USERNAME (shown once; the token is the last word)."""
+    user = db.session.scalar(db.select(User).where(User.username == username))
+    if user is None or not user.active:
+        raise click.ClickException(_("No active user %(username)s.", username=username))
+    value = issue_token(user)
+    db.session.commit()
+    click.echo(_("New API token for %(username)s:", username=username) + " " + value)

@@ -1,0 +1,56 @@
+"""SQLAlchemy 2.x models of the hotline, one module per concept.
+
+``models`` imports nothing from ``hotline``: the application binds ``db`` in its factory,
+and jobs, commands and tests use the same models.
+"""
+
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+# Stable constraint names so Alembic migrations behave the same on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+db = SQLAlchemy(model_class=Base)
+
+from models.audit import AuditEvent  # noqa: E402
+from models.cases import Alert, Case, CaseCode, FollowUp, Referral  # noqa: E402
+from models.contacts import Contact, Message, OptOut  # noqa: E402
+from models.directory import ServicePoint  # noqa: E402
+from models.geo import CommuneMerge, District, NewCommune, OldCommune  # noqa: E402
+from models.outbox import OutboxItem  # noqa: E402
+from models.users import ApiToken, User, user_service_point  # noqa: E402
+
+__all__ = [
+    "Alert",
+    "ApiToken",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "CaseCode",
+    "CommuneMerge",
+    "Contact",
+    "District",
+    "FollowUp",
+    "Message",
+    "NewCommune",
+    "OldCommune",
+    "OptOut",
+    "OutboxItem",
+    "Referral",
+    "ServicePoint",
+    "User",
+    "db",
+    "user_service_point",
+]

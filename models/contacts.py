@@ -1,0 +1,80 @@
+"""Calls and SMS conversations as they reach the hotline, from any telephony adapter."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models import db
+from models.types import EncryptedText, UTCDateTime, utcnow
+
+
+class Contact(db.Model):
+    """One call (keyed by the provider's call id) or one SMS conversation with a sender.
+
+    The caller's number is stored encrypted; ``caller_hash`` is a keyed hash of it so
+    repeat callers and opt-outs are found without decrypting.
+    """
+
+    __tablename__ = "contact"
+    __table_args__ = (UniqueConstraint("provider", "provider_sid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(10), index=True)  # voice | sms
+    provider: Mapped[str] = mapped_column(String(20))  # twilio | gateway | fallback
+    #: CallSid for calls; None for SMS conversations (their messages carry the ids).
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
+    caller_number: Mapped[str | None] = mapped_column(EncryptedText)
+    caller_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    hotline_number: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    language: Mapped[str] = mapped_column(String(5), default="vi")
+    ivr_step: Mapped[str | None] = mapped_column(String(40))
+    commune_code: Mapped[str | None] = mapped_column(String(5))
+    district_code: Mapped[str | None] = mapped_column(String(3))
+    place_asks: Mapped[int] = mapped_column(Integer, default=0)
+    callback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    recording_url: Mapped[str | None] = mapped_column(EncryptedText)
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    duration_seconds: Mapped[int | None] = mapped_column(Integer)
+    abandoned_step: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    messages: Mapped[list[Message]] = relationship(back_populates="contact", order_by="Message.id")
+
+
+class Message(db.Model):
+    """One SMS in or out of a conversation; the body is encrypted at rest."""
+
+    __tablename__ = "message"
+    __table_args__ = (UniqueConstraint("provider", "provider_sid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_sid: Mapped[str | None] = mapped_column(String(64))
+    body: Mapped[str | None] = mapped_column(EncryptedText)
+    media_count: Mapped[int] = mapped_column(Integer, default=0)
+    segments: Mapped[int | None] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="received")
+    error_code: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    contact: Mapped[Contact] = relationship(back_populates="messages")
+
+
+class OptOut(db.Model):
+    """A number that said STOP: the service starts no message to it until it says START."""
+
+    __tablename__ = "opt_out"
+
+    number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    opted_out: Mapped[bool] = mapped_column(Boolean, default=True)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,47 @@
+"""The service directory: trusted addresses, shelters, centres and other points of help."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models import db
+from models.types import UTCDateTime, utcnow
+
+
+class ServicePoint(db.Model):
+    """One place that can act on a referral, with its public and duty phones.
+
+    ``phone`` may be told to callers; ``alert_phone`` is the duty phone that receives
+    alerts and is never told to callers. Place: a 2025 commune, or a pre-2025 district for
+    district-wide points, or neither for province-wide points.
+    """
+
+    __tablename__ = "service_point"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30), index=True)
+    commune_code: Mapped[str | None] = mapped_column(ForeignKey("commune.code"), index=True)
+    district_code: Mapped[str | None] = mapped_column(ForeignKey("district.code"), index=True)
+    address: Mapped[str] = mapped_column(Text, default="")
+    phone: Mapped[str | None] = mapped_column(String(20))
+    alert_phone: Mapped[str | None] = mapped_column(String(20))
+    # ';'-separated directory service codes, as in the CSV (see routing.codes.SERVICES).
+    services: Mapped[str] = mapped_column(String(200), default="")
+    hours: Mapped[str] = mapped_column(String(200), default="24/7")
+    capacity: Mapped[int | None] = mapped_column(Integer)
+    occupancy: Mapped[int] = mapped_column(Integer, default=0)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: Rows created by ``demo load``: fictitious, never to be routed to in production.
+    is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def service_list(self) -> list[str]:
+        return [s for s in self.services.split(";") if s]

@@ -1,0 +1,46 @@
+"""The worker process: a real RQ worker on real Redis, jobs inside an app context."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from rq.job import Job
+
+from hotline.queue import QUEUES, get_queue, redis_connection
+from tests.conftest import ROOT
+
+FLASK = str(Path(sys.executable).parent / "flask")
+
+
+def run_worker_burst(service_env: dict[str, str]) -> subprocess.CompletedProcess:
+    """The worker exactly as the Procfile runs it, until the queues are empty."""
+    return subprocess.run(
+        [FLASK, "--app", "app", "worker", "--burst"],
+        cwd=ROOT,
+        env={**os.environ, **service_env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_worker_runs_jobs_from_every_queue_with_database_access(app, service_env):
+    with app.app_context():
+        jobs = [get_queue(name).enqueue("hotline.jobs.system.heartbeat") for name in QUEUES]
+    result = run_worker_burst(service_env)
+    assert result.returncode == 0, result.stderr[-2000:]
+    with app.app_context():
+        conn = redis_connection()
+        for queued in jobs:
+            job = Job.fetch(queued.id, connection=conn)
+            assert job.get_status() == "finished", job.get_status()
+            assert job.return_value() == {"districts": 13}
+
+
+def test_worker_starts_rq_scheduler(app, service_env):
+    result = run_worker_burst(service_env)
+    assert result.returncode == 0
+    assert "scheduler" in (result.stdout + result.stderr).lower()
