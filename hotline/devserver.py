@@ -23,7 +23,17 @@ BIN = Path(sys.executable).parent
 
 
 def _flask(*args: str, env: dict[str, str]) -> None:
-    subprocess.run([str(BIN / "flask"), "--app", "app", *args], cwd=ROOT, env=env, check=True)
+    """Run one set-up command quietly; show its output only when it fails."""
+    result = subprocess.run(
+        [str(BIN / "flask"), "--app", "app", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        print(result.stdout + result.stderr, file=sys.stderr)
+        raise subprocess.CalledProcessError(result.returncode, result.args)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -50,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
 
     children: list[subprocess.Popen] = []
     try:
+        print("Preparing the database (migrations, places, demo data) …", flush=True)
         _flask("db", "upgrade", env=env)
         _flask("geo", "load", env=env)
         if not args.no_demo:

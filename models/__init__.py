@@ -30,11 +30,13 @@ from models.contacts import Contact, Message, OptOut  # noqa: E402
 from models.directory import ServicePoint  # noqa: E402
 from models.geo import CommuneMerge, District, NewCommune, OldCommune  # noqa: E402
 from models.outbox import OutboxItem  # noqa: E402
+from models.secrets import AppSecret  # noqa: E402
 from models.users import ApiToken, User, user_service_point  # noqa: E402
 
 __all__ = [
     "Alert",
     "ApiToken",
+    "AppSecret",
     "AuditEvent",
     "Base",
     "Case",

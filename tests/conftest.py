@@ -87,8 +87,15 @@ def app(service_env: dict[str, str]) -> Iterator[Flask]:
     yield app
 
 
-#: Tables whose rows tests create; the places stay loaded for the whole session.
-_PLACE_TABLES = {"district", "old_commune", "commune", "commune_merge", "alembic_version"}
+#: Kept for the whole session: the places, and generated keys that processes cache.
+_KEPT_TABLES = {
+    "district",
+    "old_commune",
+    "commune",
+    "commune_merge",
+    "alembic_version",
+    "app_secret",
+}
 
 
 @pytest.fixture(autouse=True)
@@ -103,7 +110,7 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
 
     with app.app_context():
         for table in reversed(db.metadata.sorted_tables):
-            if table.name not in _PLACE_TABLES:
+            if table.name not in _KEPT_TABLES:
                 db.session.execute(table.delete())
         db.session.commit()
         redis_connection(app).flushdb()
