@@ -153,3 +153,22 @@ def test_number_hash_is_stable_keyed_and_never_the_number(ctx):
     assert "900777111" not in first
     raw = db.session.execute(text("SELECT value FROM app_secret")).scalar_one()
     assert len(raw) > 64, "the key is stored encrypted"
+
+
+def test_first_acknowledgement_wins_and_stops_escalation(directory):
+    from hotline.referrals import acknowledge, record_outcome
+
+    case, _ = create_case(parse_case_body(body()), actor="test")
+    db.session.commit()
+    referral = case.referrals[0]
+    assert acknowledge(referral, via="sms") is True
+    assert acknowledge(referral, via="link") is False
+    db.session.commit()
+    assert referral.acknowledged_via == "sms"
+    assert db.session.scalars(db.select(Alert.escalate_at)).one() is None
+    record_outcome(referral, None, ["counselling", "psychosocial"])
+    db.session.commit()
+    assert (referral.status, referral.services_received) == (
+        "closed",
+        ["counselling", "psychosocial"],
+    )
