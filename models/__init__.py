@@ -31,6 +31,7 @@ from models.directory import ServicePoint  # noqa: E402
 from models.geo import CommuneMerge, District, NewCommune, OldCommune  # noqa: E402
 from models.outbox import OutboxItem  # noqa: E402
 from models.secrets import AppSecret  # noqa: E402
+from models.telephony import DevOutboxMessage  # noqa: E402
 from models.users import ApiToken, User, user_service_point  # noqa: E402
 
 __all__ = [
@@ -43,6 +44,7 @@ __all__ = [
     "CaseCode",
     "CommuneMerge",
     "Contact",
+    "DevOutboxMessage",
     "District",
     "FollowUp",
     "Message",

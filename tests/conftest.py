@@ -140,3 +140,31 @@ def runner(app: Flask):
 def unused_port() -> int:
     """A loopback port nothing listens on."""
     return _free_port()
+
+
+@pytest.fixture
+def fake_twilio(app: Flask) -> Iterator:
+    """A local fake of Twilio's REST API; the app's outbound messages go to it."""
+    from tests.fakes.twilio_api import FakeTwilio
+
+    fake = FakeTwilio().start()
+    keys = (
+        "TWILIO_ACCOUNT_SID",
+        "TWILIO_AUTH_TOKEN",
+        "TWILIO_API_BASE_URL",
+        "TWILIO_SMS_FROM",
+        "PUBLIC_BASE_URL",
+    )
+    saved = {k: app.config[k] for k in keys}
+    app.config.update(
+        TWILIO_ACCOUNT_SID=fake.account_sid,
+        TWILIO_AUTH_TOKEN=fake.auth_token,
+        TWILIO_API_BASE_URL=fake.url,
+        TWILIO_SMS_FROM="+18005550100",
+        PUBLIC_BASE_URL="https://hotline.test",
+    )
+    try:
+        yield fake
+    finally:
+        app.config.update(saved)
+        fake.stop()

@@ -1,0 +1,57 @@
+"""Sending SMS the service starts itself (alerts, follow-ups, reminders).
+
+Replies to an inbound SMS are given in the webhook's own response, not here. Every send
+goes through :func:`send_sms`, which refuses numbers that opted out and picks the
+provider: Twilio's REST API when configured (``TWILIO_API_BASE_URL`` counts, so tests
+use a local fake), otherwise the development outbox.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from flask import current_app
+from sqlalchemy import select
+
+from hotline.privacy import number_hash
+from hotline.telephony import SendError, SendResult
+from models import DevOutboxMessage, OptOut, db
+
+STATUS_CALLBACK_PATH = "/twilio/status"
+
+
+def status_callback_url() -> str | None:
+    """Where the provider reports delivery; None when the public URL is unknown."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    return f"{base}{STATUS_CALLBACK_PATH}" if base else None
+
+
+def is_opted_out(e164: str) -> bool:
+    """Whether this number said STOP (and has not said START since)."""
+    return bool(
+        db.session.scalar(select(OptOut.opted_out).where(OptOut.number_hash == number_hash(e164)))
+    )
+
+
+def uses_twilio() -> bool:
+    cfg = current_app.config
+    return bool(cfg.get("TWILIO_LIVE") or cfg.get("TWILIO_API_BASE_URL"))
+
+
+def send_sms(to: str, body: str) -> SendResult:
+    """Send one SMS now; raise :class:`SendError` (``permanent`` or not) on failure.
+
+    Callers record the returned ``sid`` in the same transaction as "sent", so a job
+    that runs twice can tell it already sent.
+    """
+    if is_opted_out(to):
+        raise SendError("opted-out", permanent=True)
+    if uses_twilio():
+        from hotline.telephony.twilio.rest import send_sms as twilio_send
+
+        return twilio_send(to, body, status_callback=status_callback_url())
+    if current_app.config["HOTLINE_ENV"] == "production":
+        raise SendError("not-configured", permanent=False)
+    sid = "DV" + secrets.token_hex(16)
+    db.session.add(DevOutboxMessage(sid=sid, to=to, body=body))
+    return SendResult(sid=sid, status="delivered", provider="dev")

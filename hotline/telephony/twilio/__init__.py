@@ -1,0 +1,1 @@
+"""The Twilio adapter: the only place that imports ``twilio``."""

@@ -1,0 +1,60 @@
+"""Outbound messages through Twilio's REST API (``TWILIO_API_BASE_URL`` honoured)."""
+
+from __future__ import annotations
+
+from flask import current_app
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client
+
+from hotline.telephony import SendError, SendResult
+
+#: Twilio error codes that will never succeed on retry (invalid "To", unsubscribed
+#: recipient, not a mobile number, landline or unreachable carrier, blocked, …).
+PERMANENT_CODES = frozenset({21211, 21408, 21610, 21612, 21614, 30003, 30004, 30005, 30006})
+TIMEOUT_SECONDS = 10
+
+_clients: dict[tuple[str, str, str | None], Client] = {}
+
+
+def twilio_client() -> Client:
+    """One client per process and configuration, pointed at the configured base URL."""
+    cfg = current_app.config
+    key = (cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"], cfg["TWILIO_API_BASE_URL"])
+    client = _clients.get(key)
+    if client is None:
+        client = Client(key[0], key[1], http_client=TwilioHttpClient(timeout=TIMEOUT_SECONDS))
+        if key[2]:
+            client.api.base_url = key[2].rstrip("/")
+        _clients[key] = client
+    return client
+
+
+def classify(exc: Exception) -> SendError:
+    """Turn a client exception into a temporary or permanent :class:`SendError`."""
+    if isinstance(exc, TwilioRestException):
+        code = exc.code or exc.status
+        permanent = (exc.code in PERMANENT_CODES) or (
+            400 <= exc.status < 500 and exc.status not in (408, 429)
+        )
+        return SendError(str(code), permanent=permanent, detail=f"HTTP {exc.status}")
+    # Connection refused, timeouts and unreadable answers: try again later.
+    return SendError(type(exc).__name__, permanent=False)
+
+
+def send_sms(to: str, body: str, *, status_callback: str | None) -> SendResult:
+    """Hand one SMS to Twilio; raise :class:`SendError` when it is not accepted."""
+    cfg = current_app.config
+    sender = cfg["TWILIO_SMS_FROM"] or ""
+    kwargs: dict = {"to": to, "body": body}
+    if sender.startswith("MG"):
+        kwargs["messaging_service_sid"] = sender
+    else:
+        kwargs["from_"] = sender
+    if status_callback:
+        kwargs["status_callback"] = status_callback
+    try:
+        message = twilio_client().messages.create(**kwargs)
+    except Exception as exc:
+        raise classify(exc) from None
+    return SendResult(sid=message.sid, status=message.status or "queued", provider="twilio")

@@ -1,0 +1,118 @@
+"""A small fake of Twilio's REST API for tests, served over HTTP on loopback.
+
+The real ``twilio`` client talks to it (``TWILIO_API_BASE_URL``). It records every
+request and answers like Twilio: 201 with a Message or Call resource, or an error that
+the test scripted (``fail_next``), or no answer within the client's timeout (``delay``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    form: dict[str, str]
+    account: str | None
+    sid: str | None = None
+
+
+@dataclass
+class FakeTwilio:
+    """Start with :meth:`start`; ``url`` is the value for ``TWILIO_API_BASE_URL``."""
+
+    account_sid: str = "AC" + "0" * 32
+    auth_token: str = "fake-auth-token"
+    requests: list[Recorded] = field(default_factory=list)
+    #: Scripted answers, used first-in first-out: (HTTP status, Twilio error code).
+    failures: list[tuple[int, int]] = field(default_factory=list)
+    delay: float = 0.0
+    _server: ThreadingHTTPServer | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def messages(self) -> list[Recorded]:
+        """Messages Twilio accepted (201), in order."""
+        return [r for r in self.requests if r.path.endswith("/Messages.json") and r.sid]
+
+    def fail_next(self, status: int, code: int, times: int = 1) -> None:
+        with self._lock:
+            self.failures.extend([(status, code)] * times)
+
+    def start(self) -> FakeTwilio:
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:  # keep test output quiet
+                pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                account = None
+                auth = self.headers.get("Authorization", "")
+                if auth.startswith("Basic "):
+                    user, _, token = base64.b64decode(auth[6:]).decode().partition(":")
+                    if token == fake.auth_token:
+                        account = user
+                record = Recorded("POST", self.path, form, account)
+                if fake.delay:
+                    threading.Event().wait(fake.delay)
+                with fake._lock:
+                    fake.requests.append(record)
+                    failure = fake.failures.pop(0) if fake.failures else None
+                if account != fake.account_sid:
+                    return self._answer(401, {"code": 20003, "message": "Authenticate"})
+                if failure:
+                    status, code = failure
+                    return self._answer(
+                        status, {"code": code, "message": "scripted", "status": status}
+                    )
+                kind = "SM" if self.path.endswith("/Messages.json") else "CA"
+                record.sid = kind + secrets.token_hex(16)
+                self._answer(
+                    201,
+                    {
+                        "sid": record.sid,
+                        "account_sid": account,
+                        "status": "queued",
+                        "to": form.get("To"),
+                        "from": form.get("From"),
+                        "body": form.get("Body"),
+                        "messaging_service_sid": form.get("MessagingServiceSid"),
+                        "num_segments": "1",
+                        "error_code": None,
+                        "uri": self.path,
+                    },
+                )
+
+            def _answer(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server:
+            self._server.shutdown()
+            self._server.server_close()
