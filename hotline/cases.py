@@ -326,13 +326,17 @@ def find_contact(sid: str) -> Contact | None:
     return contact
 
 
-def create_case(data: CaseInput, *, actor: User | str) -> tuple[Case, Decision]:
+def create_case(
+    data: CaseInput, *, actor: User | str, place: object | None = None
+) -> tuple[Case, Decision]:
     """Store a case, route it and, with referral consent, refer it and queue the alerts.
 
-    Runs in the caller's transaction; the caller commits (one commit: case, referral,
-    alert and outbox rows together, or nothing).
+    ``place`` is an already-resolved place (a ``PlaceMatch`` from the SMS or voice flow);
+    otherwise ``data.area`` is resolved. Runs in the caller's transaction; the caller
+    commits (one commit: case, referral, alert and outbox rows together, or nothing).
     """
-    place = resolve_area(data.area)
+    if place is None:
+        place = resolve_area(data.area)
     decision = decide(
         place, needs=set(data.needs), risk=data.risk, age_band=data.survivor_age_band
     )
