@@ -1,0 +1,42 @@
+"""The browser screens (login, operator board and intake, case page, social-worker inbox,
+manager home, administration) and the JSON API, with their security wiring."""
+
+from __future__ import annotations
+
+from flask import Flask, abort, request
+from sqlalchemy import event
+
+from hotline.web import admin, auth, board, cases, inbox, intake, manager
+from hotline.web.labels import init_labels
+from hotline.web.security import init_security
+from models import AuditEvent
+
+
+def _refuse_audit_change(_mapper, _connection, target) -> None:
+    raise RuntimeError(f"audit events are append-only (id {target.id})")
+
+
+def _refuse_nul_bytes():
+    """No database column can hold NUL; refuse it up front instead of failing on write."""
+    if request.path.startswith("/twilio/"):
+        return None
+    values = [request.path, *request.args.values()]
+    if request.method in ("POST", "PUT", "PATCH") and request.mimetype != "multipart/form-data":
+        values += [v for vs in request.form.listvalues() for v in vs]
+    if any("\x00" in v for v in values):
+        abort(400)
+    return None
+
+
+def init_web(app: Flask) -> None:
+    from hotline import api
+
+    init_security(app)
+    init_labels(app)
+    app.before_request(_refuse_nul_bytes)
+    for module in (auth, board, intake, cases, inbox, manager, admin):
+        app.register_blueprint(module.bp)
+    app.register_blueprint(api.bp)
+    if not event.contains(AuditEvent, "before_update", _refuse_audit_change):
+        event.listen(AuditEvent, "before_update", _refuse_audit_change)
+        event.listen(AuditEvent, "before_delete", _refuse_audit_change)

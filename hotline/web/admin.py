@@ -1,0 +1,291 @@
+"""Administration: the service directory, users and roles, who is on duty, the audit log.
+
+Administrators never see case contents: the audit log shows who did what to which
+reference, not what the case says. Directory edits go through the same validation as the
+CSV import (a one-row file), so the form and the file accept exactly the same things.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+
+from hotline.accounts import create_user, is_locked, unlock
+from hotline.audit import record_event
+from hotline.directory import (
+    COLUMNS,
+    DirectoryImportError,
+    export_directory,
+    import_directory,
+    parse_directory,
+    store_entries,
+)
+from hotline.errors import ValidationError
+from hotline.phones import normalise_phone
+from hotline.web.security import current_user, login_required
+from models import AuditEvent, ServicePoint, User, db
+from routing.codes import ROLES, SERVICE_POINT_KINDS, SERVICES
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+MAX_UPLOAD = 5 * 1024 * 1024
+PAGE = 200
+
+
+def _like(q: str) -> str:
+    return "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+@bp.get("/")
+@login_required("admin")
+def index():
+    """The directory, searchable by code, name or commune code."""
+    q = request.args.get("q", "").strip()[:100]
+    query = select(ServicePoint).order_by(ServicePoint.active.desc(), ServicePoint.code)
+    if q:
+        pattern = _like(q)
+        query = query.where(
+            or_(
+                ServicePoint.code.ilike(pattern, escape="\\"),
+                ServicePoint.name.ilike(pattern, escape="\\"),
+                ServicePoint.commune_code.ilike(pattern, escape="\\"),
+            )
+        )
+    points = db.session.scalars(query.limit(PAGE)).all()
+    return render_template("admin/directory.html", points=points, q=q, page=PAGE)
+
+
+def _point_form_row(form, code: str) -> dict[str, str]:
+    row = {c: form.get(c, "").strip() for c in COLUMNS}
+    row["code"] = code
+    row["services"] = ";".join(s for s in form.getlist("services") if s)
+    return row
+
+
+@bp.route("/points/new", methods=["GET", "POST"], defaults={"code": None})
+@bp.route("/points/<code>", methods=["GET", "POST"])
+@login_required("admin")
+def edit_point(code: str | None):
+    """Create or change one service point (validated like an imported row)."""
+    point = None
+    if code is not None:
+        point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == code[:50]))
+        if point is None:
+            abort(404)
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        new_code = point.code if point else request.form.get("code", "").strip()
+        row = _point_form_row(request.form, new_code)
+        if point is None and db.session.scalar(
+            select(ServicePoint.id).where(ServicePoint.code == new_code)
+        ):
+            errors["code"] = [_("This code is already in the directory.")]
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(row)
+        try:
+            entries = parse_directory(out.getvalue().encode("utf-8"))
+        except DirectoryImportError as exc:
+            for e in exc.errors:
+                errors.setdefault(e.column or "form", []).append(e.message)
+            entries = []
+        if not errors:
+            store_entries(entries)
+            saved = db.session.scalar(select(ServicePoint).where(ServicePoint.code == new_code))
+            saved.active = request.form.get("active") == "yes"
+            record_event(current_user(), "directory.edit", "service_point", new_code)
+            db.session.commit()
+            flash(_("Saved %(code)s.", code=new_code), "ok")
+            return redirect(url_for("admin.index", q=new_code))
+        db.session.rollback()
+        values = row | {"active": request.form.get("active") == "yes"}
+    elif point is not None:
+        values = {
+            c: ("" if getattr(point, c) is None else str(getattr(point, c))) for c in COLUMNS
+        }
+        values["active"] = point.active
+    else:
+        values = {c: "" for c in COLUMNS} | {"hours": "24/7", "active": True}
+    return (
+        render_template(
+            "admin/point.html",
+            point=point,
+            values=values,
+            chosen_services=[s for s in values.get("services", "").split(";") if s],
+            errors=errors,
+            kinds=SERVICE_POINT_KINDS,
+            services=SERVICES,
+        ),
+        422 if errors else 200,
+    )
+
+
+@bp.route("/directory/import", methods=["GET", "POST"])
+@login_required("admin")
+def import_csv():
+    """Upload a directory CSV: every row or none; each bad row is listed with its line."""
+    row_errors = []
+    result = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        data = upload.read(MAX_UPLOAD + 1) if upload else b""
+        if not data:
+            flash(_("Choose a CSV file to import."), "error")
+        elif len(data) > MAX_UPLOAD:
+            flash(_("The file is too large (at most 5 MB)."), "error")
+        else:
+            try:
+                result = import_directory(
+                    data,
+                    actor=current_user().username,
+                    deactivate_missing=request.form.get("deactivate_missing") == "yes",
+                )
+            except DirectoryImportError as exc:
+                row_errors = exc.errors
+    return (
+        render_template("admin/import.html", row_errors=row_errors, result=result),
+        422 if row_errors else 200,
+    )
+
+
+@bp.get("/directory/export.csv")
+@login_required("admin")
+def export_csv():
+    """Download the directory in the import format."""
+    out = io.StringIO()
+    count = export_directory(out, include_inactive=request.args.get("inactive") == "yes")
+    record_event(current_user(), "directory.export", "service_point", details={"rows": count})
+    db.session.commit()
+    stamp = datetime.now(UTC).strftime("%Y%m%d")
+    return Response(
+        out.getvalue().encode("utf-8"),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="directory-{stamp}.csv"'},
+    )
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@login_required("admin")
+def users():
+    """Users and roles; create a user."""
+    errors: dict[str, list[str]] = {}
+    form = request.form
+    if request.method == "POST":
+        codes = [c.strip() for c in form.get("service_points", "").replace(";", ",").split(",")]
+        try:
+            user = create_user(
+                form.get("username", "")[:80],
+                form.get("password", "")[:1024],
+                form.get("role", ""),
+                service_point_codes=[c for c in codes if c],
+                phone=form.get("phone", "").strip()[:30] or None,
+                on_duty=form.get("on_duty") == "yes",
+                actor=current_user().username,
+            )
+            db.session.commit()
+            flash(_("User %(username)s created.", username=user.username), "ok")
+            return redirect(url_for("admin.users"))
+        except ValidationError as exc:
+            db.session.rollback()
+            errors = exc.errors if isinstance(exc.errors, dict) else {"form": exc.errors}
+    people = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    return (
+        render_template(
+            "admin/users.html",
+            people=people,
+            roles=ROLES,
+            errors=errors,
+            form=form,
+            is_locked=is_locked,
+        ),
+        422 if errors else 200,
+    )
+
+
+def _user(user_id: int) -> User:
+    user = db.session.get(User, user_id) if user_id < 2**31 else None
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.post("/users/<int:user_id>/duty")
+@login_required("admin")
+def duty(user_id: int):
+    """Switch someone on or off duty (and set the phone that rings)."""
+    user = _user(user_id)
+    on = request.form.get("on_duty") == "yes"
+    raw_phone = request.form.get("phone", "").strip()[:30]
+    if raw_phone:
+        phone = normalise_phone(raw_phone)
+        if phone is None:
+            flash(_("This is not a valid phone number."), "error")
+            return redirect(url_for("admin.users"))
+        user.phone = phone
+    if on and not user.phone:
+        flash(_("Someone on duty needs a phone number."), "error")
+        return redirect(url_for("admin.users"))
+    user.on_duty = on
+    record_event(current_user(), "user.duty", "user", user.id, {"on_duty": on})
+    db.session.commit()
+    flash(
+        _("%(username)s is on duty.", username=user.username)
+        if on
+        else _("%(username)s is off duty.", username=user.username),
+        "ok",
+    )
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@login_required("admin")
+def unlock_user(user_id: int):
+    """Clear a sign-in lockout."""
+    user = _user(user_id)
+    unlock(user, actor=current_user())
+    db.session.commit()
+    flash(_("%(username)s can sign in again.", username=user.username), "ok")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/active")
+@login_required("admin")
+def set_active(user_id: int):
+    """Deactivate (or reactivate) an account; a deactivated user's sessions and tokens stop."""
+    user = _user(user_id)
+    if user.id == current_user().id:
+        flash(_("You cannot deactivate your own account."), "error")
+        return redirect(url_for("admin.users"))
+    user.active = request.form.get("active") == "yes"
+    if not user.active:
+        user.on_duty = False
+    record_event(current_user(), "user.active", "user", user.id, {"active": user.active})
+    db.session.commit()
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/audit")
+@login_required("admin")
+def audit():
+    """The audit trail, newest first; filter by object (e.g. a case reference) or person."""
+    q = request.args.get("q", "").strip()[:80]
+    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if q:
+        query = query.where(or_(AuditEvent.object_id == q, AuditEvent.actor_label == q))
+    events = db.session.scalars(query.limit(PAGE)).all()
+    return render_template("admin/audit.html", events=events, q=q, page=PAGE)

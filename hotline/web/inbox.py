@@ -1,0 +1,122 @@
+"""The social worker's inbox: referrals to their own service points, newest and most urgent
+first, with acknowledge, accept, decline (with a reason) and the outcome. Made for a phone."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import case as sql_case
+from sqlalchemy import select
+
+from hotline.errors import ValidationError
+from hotline.referrals import accept, acknowledge, decline, record_outcome, referral_for_user
+from hotline.web.access import place_label, point_ids
+from hotline.web.security import current_user, login_required
+from models import Referral, db
+from routing.codes import SERVICES
+
+bp = Blueprint("inbox", __name__, url_prefix="/inbox")
+
+_OPEN_FIRST = sql_case(
+    (Referral.status == "pending", 0), (Referral.status == "acknowledged", 1), else_=2
+)
+_URGENT_FIRST = sql_case(
+    (Referral.urgency == "immediate", 0), (Referral.urgency == "high", 1), else_=2
+)
+
+
+@bp.get("/")
+@login_required("social_worker")
+def index():
+    """Referrals to my service points: open ones first, the most urgent on top."""
+    ids = point_ids(current_user())
+    referrals = []
+    if ids:
+        referrals = db.session.scalars(
+            select(Referral)
+            .where(Referral.service_point_id.in_(ids))
+            .order_by(_OPEN_FIRST, _URGENT_FIRST, Referral.created_at.desc())
+            .limit(200)
+        ).all()
+    return render_template(
+        "inbox/index.html", referrals=referrals, place_label=place_label, services=SERVICES
+    )
+
+
+def _own(referral_id: int) -> Referral:
+    referral = referral_for_user(referral_id, current_user()) if referral_id < 2**31 else None
+    if referral is None:
+        abort(404)
+    return referral
+
+
+def _back(referral: Referral):
+    if request.form.get("back") == "case":
+        return redirect(url_for("cases.show", reference=referral.case.reference))
+    return redirect(url_for("inbox.index"))
+
+
+@bp.post("/referrals/<int:referral_id>/acknowledge")
+@login_required("social_worker")
+def acknowledge_referral(referral_id: int):
+    """Say the referral was seen (stops escalation)."""
+    referral = _own(referral_id)
+    first = acknowledge(referral, via="inbox", user=current_user())
+    db.session.commit()
+    flash(
+        _("Acknowledged %(reference)s.", reference=referral.case.reference)
+        if first
+        else _("%(reference)s was already acknowledged.", reference=referral.case.reference),
+        "ok",
+    )
+    return _back(referral)
+
+
+@bp.post("/referrals/<int:referral_id>/accept")
+@login_required("social_worker")
+def accept_referral(referral_id: int):
+    """Take the case on."""
+    referral = _own(referral_id)
+    accept(referral, current_user())
+    db.session.commit()
+    flash(_("You accepted %(reference)s.", reference=referral.case.reference), "ok")
+    return _back(referral)
+
+
+@bp.post("/referrals/<int:referral_id>/decline")
+@login_required("social_worker")
+def decline_referral(referral_id: int):
+    """Decline with a reason; the hotline takes the case back."""
+    referral = _own(referral_id)
+    try:
+        decline(referral, current_user(), request.form.get("reason", "")[:2000])
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(message, "error")
+        return _back(referral)
+    flash(_("You declined %(reference)s.", reference=referral.case.reference), "ok")
+    return _back(referral)
+
+
+@bp.post("/referrals/<int:referral_id>/outcome")
+@login_required("social_worker")
+def outcome(referral_id: int):
+    """Which services the survivor received."""
+    referral = _own(referral_id)
+    services = request.form.getlist("services_received")
+    try:
+        record_outcome(
+            referral, current_user(), services, request.form.get("notes", "")[:10_000] or None
+        )
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(message, "error")
+        return _back(referral)
+    flash(_("Outcome recorded for %(reference)s.", reference=referral.case.reference), "ok")
+    return _back(referral)
