@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -35,8 +35,17 @@ class Contact(db.Model):
     commune_code: Mapped[str | None] = mapped_column(String(5))
     district_code: Mapped[str | None] = mapped_column(String(3))
     place_asks: Mapped[int] = mapped_column(Integer, default=0)
+    #: Places offered in the last follow-up question (their codes and labels), so the
+    #: answer "1" or "Uông Bí" can pick one; None when no question is open.
+    pending_places: Mapped[list | None] = mapped_column(JSON)
+    #: Voice steps taken: each step's URL carries it, so a retried step is recognised
+    #: and a repeated one (the caller chose "repeat") is not.
+    step_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     callback_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    callback_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recording_url: Mapped[str | None] = mapped_column(EncryptedText)
+    recording_sid: Mapped[str | None] = mapped_column(String(64))
+    recording_seconds: Mapped[int | None] = mapped_column(Integer)
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -32,3 +32,73 @@ class SendError(Exception):
         super().__init__(f"send failed: {code}{' (' + detail + ')' if detail else ''}")
         self.code = code
         self.permanent = permanent
+
+
+@dataclass(frozen=True)
+class InboundSms:
+    """One SMS as any adapter received it.
+
+    ``sender`` is the number as the provider gave it (any format, possibly empty);
+    ``sid`` is the provider's message id, which makes a redelivery recognisable.
+    """
+
+    provider: str
+    sid: str
+    sender: str
+    to: str = ""
+    body: str = ""
+    media_count: int = 0
+
+
+# Voice steps, provider-neutral: the flow (``hotline.voice``) returns a list of these and
+# the adapter renders them (TwiML for Twilio). ``step`` names the flow's next step; the
+# adapter turns it into a URL.
+
+
+@dataclass(frozen=True)
+class Say:
+    text: str
+    language: str  # vi | en
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Wait for keys (and speech when ``speech``) and send them to ``step``."""
+
+    step: str
+    prompts: tuple[Say, ...]
+    language: str
+    num_digits: int | None = None
+    finish_on_key: str = ""
+    timeout: int = 6
+    speech: bool = False
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dial:
+    """Ring all ``numbers`` at once; the first to answer is connected."""
+
+    numbers: tuple[str, ...]
+    step: str
+    timeout: int
+
+
+@dataclass(frozen=True)
+class Record:
+    step: str
+    status_step: str
+    max_length: int
+
+
+@dataclass(frozen=True)
+class Redirect:
+    step: str
+
+
+@dataclass(frozen=True)
+class Hangup:
+    pass
+
+
+VoiceAction = Say | Gather | Dial | Record | Redirect | Hangup

@@ -1,0 +1,124 @@
+"""A second SMS adapter: a local carrier gateway posting JSON (Twilio has no two-way SMS
+on Vietnamese numbers).
+
+``POST /sms-gateway/inbound`` with ``{"message_id", "from", "to", "text", "received_at"?}``
+and ``X-Gateway-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` keyed with
+``SMS_GATEWAY_SECRET``. The answer is ``{"reply": "…"}`` (the gateway sends it), or
+``{"reply": null}``. Without ``SMS_GATEWAY_SECRET`` the endpoint does not exist (404).
+Same conversation flow as Twilio's, idempotent on ``message_id``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, abort, current_app, jsonify, request
+from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import HTTPException
+
+from hotline.sms import handle_sms, safe_reply
+from hotline.telephony import InboundSms
+from hotline.telephony.receipts import find_receipt, save_receipt
+from hotline.telephony.spool import spool_request
+from models import db
+
+log = logging.getLogger(__name__)
+PROVIDER = "gateway"
+SIGNATURE_HEADER = "X-Gateway-Signature"
+CONTENT_TYPE = "application/json"
+MAX_BODY = 64 * 1024
+
+bp = Blueprint("sms_gateway", __name__, url_prefix="/sms-gateway")
+
+
+def sign(body: bytes, secret: str) -> str:
+    """The header value the gateway sends for ``body``."""
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+@bp.before_request
+def check_signature():
+    secret = current_app.config.get("SMS_GATEWAY_SECRET")
+    if not secret:
+        abort(404)
+    if (request.content_length or 0) > MAX_BODY:
+        return jsonify(error="too large"), 413
+    sent = request.headers.get(SIGNATURE_HEADER, "")
+    expected = sign(request.get_data(cache=True), secret)
+    if not hmac.compare_digest(sent.encode(), expected.encode()):
+        log.warning("sms gateway request refused: missing or invalid signature")
+        return jsonify(error="invalid signature"), 403
+    return None
+
+
+@bp.errorhandler(Exception)
+def failed(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return jsonify(error=exc.name), exc.code
+    log.error("sms gateway webhook failed (%s)", type(exc).__name__)
+    try:
+        db.session.rollback()
+    except Exception:
+        log.error("rollback failed after gateway error")
+    try:
+        payload = json.loads(request.get_data(cache=True).decode("utf-8", "replace"))
+        if isinstance(payload, dict):
+            spool_request(PROVIDER, request.path, payload)
+    except Exception as spool_exc:
+        log.error("spooling failed (%s)", type(spool_exc).__name__)
+    return jsonify(reply=safe_reply())
+
+
+def _text(payload: dict, name: str, limit: int) -> str | None:
+    value = payload.get(name, "")
+    if value is None:
+        value = ""
+    return value[:limit] if isinstance(value, str) else None
+
+
+def parse(payload: Any) -> InboundSms | None:
+    """The message in a gateway body, or None when the body is not one."""
+    if not isinstance(payload, dict):
+        return None
+    message_id = _text(payload, "message_id", 64)
+    sender = _text(payload, "from", 40)
+    to = _text(payload, "to", 40)
+    text = _text(payload, "text", 2000)
+    if not message_id or not message_id.strip() or sender is None or to is None or text is None:
+        return None
+    return InboundSms(provider=PROVIDER, sid=message_id.strip(), sender=sender, to=to, body=text)
+
+
+def process_message(payload: Any) -> str | None:
+    """Run the SMS flow once per ``message_id``; the reply (also on replay from the spool)."""
+    message = parse(payload)
+    if message is None:
+        return None
+    key = f"sms:{message.sid}"
+    receipt = find_receipt(PROVIDER, key)
+    if receipt is not None:
+        return json.loads(receipt.response)["reply"]
+    try:
+        reply = handle_sms(message)
+        save_receipt(PROVIDER, key, json.dumps({"reply": reply}), CONTENT_TYPE)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        receipt = find_receipt(PROVIDER, key)
+        if receipt is None:
+            raise
+        return json.loads(receipt.response)["reply"]
+    return reply
+
+
+@bp.post("/inbound")
+def inbound():
+    """An SMS from the gateway: answer with the reply to send back."""
+    payload = request.get_json(silent=True)
+    if parse(payload) is None:
+        return jsonify(error="expected message_id, from, to and text"), 400
+    return jsonify(reply=process_message(payload))

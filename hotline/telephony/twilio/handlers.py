@@ -1,0 +1,184 @@
+"""Twilio's requests turned into the neutral flows, answered and remembered.
+
+Each handler takes the request's form fields (from the webhook, or from the spool on
+replay), runs the flow, stores the answer as a receipt and commits once. A request seen
+before (same ``MessageSid``; same ``CallSid`` and step URL) gets the stored answer and
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from flask import current_app, has_request_context, request
+from sqlalchemy.exc import IntegrityError
+
+from hotline import voice
+from hotline.sms import handle_sms, safe_reply
+from hotline.telephony import InboundSms
+from hotline.telephony.receipts import find_receipt, save_receipt
+from hotline.telephony.status import message_status
+from hotline.telephony.twilio import twiml
+from models import db
+
+PROVIDER = "twilio"
+VOICE_PATH = "/twilio/voice"
+STATUS_PATH = "/twilio/status"
+MAX_SID = 64
+
+
+def public_url(path: str) -> str:
+    """An absolute URL Twilio can call back (relative when the base is unknown)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if not base and has_request_context():
+        base = request.host_url.rstrip("/")
+    return f"{base or ''}{path}"
+
+
+def _sid(form: Mapping[str, str], *names: str) -> str:
+    for name in names:
+        value = (form.get(name) or "").strip()
+        if value:
+            return value[:MAX_SID]
+    return ""
+
+
+def _count(value: str | None) -> int:
+    value = (value or "").strip()
+    return min(int(value), 100) if value.isdigit() else 0
+
+
+def _once(key: str, work: Callable[[], str]) -> str:
+    """Run ``work`` once per receipt key; a repeat (or a concurrent twin) gets the stored
+    answer."""
+    receipt = find_receipt(PROVIDER, key)
+    if receipt is not None:
+        return receipt.response
+    try:
+        answer = work()
+        save_receipt(PROVIDER, key, answer, twiml.CONTENT_TYPE)
+        db.session.commit()
+    except IntegrityError:
+        # The same request is being (or was just) handled by another worker.
+        db.session.rollback()
+        receipt = find_receipt(PROVIDER, key)
+        if receipt is None:
+            raise
+        return receipt.response
+    return answer
+
+
+def sms(form: Mapping[str, str]) -> str:
+    """An inbound SMS → the TwiML reply."""
+    sid = _sid(form, "MessageSid", "SmsSid", "SmsMessageSid")
+    if not sid:
+        # Not a message Twilio would send: answer safely, store nothing.
+        return twiml.render_message(safe_reply())
+    message = InboundSms(
+        provider=PROVIDER,
+        sid=sid,
+        sender=form.get("From") or "",
+        to=form.get("To") or "",
+        body=form.get("Body") or "",
+        media_count=_count(form.get("NumMedia")),
+    )
+    return _once(f"sms:{sid}", lambda: twiml.render_message(handle_sms(message)))
+
+
+def _step_url(n: int) -> Callable[[str], str]:
+    return lambda step: public_url(f"{VOICE_PATH}/{step}?n={n}")
+
+
+def _render(contact, actions) -> str:
+    return twiml.render_voice(
+        actions, _step_url(contact.step_count), status_url=public_url(STATUS_PATH)
+    )
+
+
+def voice_start(form: Mapping[str, str]) -> str:
+    """An incoming call → the greeting and main menu."""
+    sid = _sid(form, "CallSid")
+    if not sid:
+        return twiml.fallback_voice()
+
+    def work() -> str:
+        contact, _new = voice.incoming_call(
+            PROVIDER, sid, form.get("From") or "", form.get("To") or ""
+        )
+        return _render(contact, voice.start(contact))
+
+    return _once(f"voice:{sid}:start", work)
+
+
+def voice_step(step: str, form: Mapping[str, str], query: str) -> str:
+    """A later step of a call (a ``<Gather>`` answer, the end of a ``<Dial>`` …)."""
+    sid = _sid(form, "CallSid")
+    if not sid:
+        return twiml.fallback_voice()
+    if step == "recording":
+        contact = voice.find_call(PROVIDER, sid)
+        if contact is not None:
+            voice.store_recording(
+                contact,
+                form.get("RecordingUrl") or "",
+                form.get("RecordingSid") or "",
+                form.get("RecordingDuration") or "",
+            )
+            db.session.commit()
+        return twiml.empty()
+    if step not in voice.STEPS:
+        return twiml.fallback_voice()
+
+    def work() -> str:
+        contact, _new = voice.incoming_call(
+            PROVIDER, sid, form.get("From") or "", form.get("To") or ""
+        )
+        return _render(contact, voice.run_step(contact, step, dict(form)))
+
+    return _once(f"voice:{sid}:{step}?{query[:120]}", work)
+
+
+def status(form: Mapping[str, str]) -> bool:
+    """A call or message status callback; False when the id is unknown."""
+    message_sid = _sid(form, "MessageSid", "SmsSid")
+    message_state = form.get("MessageStatus") or form.get("SmsStatus") or ""
+    if message_sid and message_state:
+        found = message_status(message_sid, message_state, (form.get("ErrorCode") or "").strip())
+    else:
+        call_sid = _sid(form, "CallSid")
+        if not call_sid:
+            return False
+        found = voice.call_status(
+            PROVIDER,
+            call_sid,
+            (form.get("CallStatus") or "").strip().lower(),
+            (form.get("CallDuration") or "").strip(),
+            _sid(form, "ParentCallSid"),
+            (form.get("To") or "").strip(),
+        )
+    db.session.commit()
+    return found
+
+
+def replay(path: str, form: Mapping[str, str]) -> None:
+    """Feed a spooled request into the normal flow (see ``hotline.telephony.spool``)."""
+    if path in ("/twilio/sms", "/twilio/fallback/sms"):
+        sms(form)
+    elif path == STATUS_PATH:
+        status(form)
+    elif path in (VOICE_PATH, "/twilio/fallback"):
+        sid = _sid(form, "CallSid")
+        if not sid:
+            return
+        contact, new = voice.incoming_call(
+            PROVIDER, sid, form.get("From") or "", form.get("To") or ""
+        )
+        if new:
+            # The caller heard only the fallback message: somebody should call back.
+            contact.ivr_step = "fallback"
+            contact.status = "fallback"
+            voice.request_callback(contact)
+        db.session.commit()
+    elif path.startswith(VOICE_PATH + "/"):
+        step, _sep, query = path.removeprefix(VOICE_PATH + "/").partition("?")
+        voice_step(step, form, query)

@@ -1,0 +1,102 @@
+"""Webhook test helpers: requests signed exactly as Twilio signs them, TwiML parsed as XML."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from twilio.request_validator import RequestValidator
+
+BASE = "https://hotline.test"
+CALLER = "+84900777123"
+HOTLINE = "+841800176900"
+
+
+@pytest.fixture
+def public_base(app: Flask) -> Iterator[str]:
+    """The app behind ``https://hotline.test``, as Twilio sees it."""
+    saved = app.config["PUBLIC_BASE_URL"]
+    app.config["PUBLIC_BASE_URL"] = BASE
+    try:
+        yield BASE
+    finally:
+        app.config["PUBLIC_BASE_URL"] = saved
+
+
+class Twilio:
+    """Posts webhooks like Twilio: form fields and ``X-Twilio-Signature``."""
+
+    def __init__(self, app: Flask, client) -> None:
+        self.app = app
+        self.client = client
+
+    def signature(self, url: str, form: dict[str, str]) -> str:
+        return RequestValidator(self.app.config["TWILIO_AUTH_TOKEN"]).compute_signature(url, form)
+
+    def post(self, url_or_path: str, form: dict[str, str], headers: dict | None = None):
+        url = url_or_path if url_or_path.startswith("http") else BASE + url_or_path
+        path = url.removeprefix(BASE)
+        signed = {"X-Twilio-Signature": self.signature(url, form), **(headers or {})}
+        return self.client.post(path, data=form, headers=signed, base_url=BASE)
+
+    def sms(self, body: str, sid: str, sender: str = CALLER, **extra: str):
+        form = {
+            "MessageSid": sid,
+            "AccountSid": "AC" + "0" * 32,
+            "From": sender,
+            "To": HOTLINE,
+            "Body": body,
+            "NumMedia": "0",
+            **extra,
+        }
+        return self.post("/twilio/sms", form)
+
+    def call(self, sid: str, sender: str = CALLER):
+        form = {"CallSid": sid, "From": sender, "To": HOTLINE, "CallStatus": "ringing"}
+        return self.post("/twilio/voice", form)
+
+    def step(self, url: str, sid: str, **fields: str):
+        form = {"CallSid": sid, "From": CALLER, "To": HOTLINE, "CallStatus": "in-progress"}
+        return self.post(url, {**form, **fields})
+
+    def status(self, **fields: str):
+        return self.post("/twilio/status", fields)
+
+
+@pytest.fixture
+def twilio(app: Flask, client, public_base) -> Twilio:
+    return Twilio(app, client)
+
+
+def xml(response) -> ET.Element:
+    """The TwiML of a response, parsed (a failed parse fails the test)."""
+    assert response.content_type.startswith("text/xml"), response.content_type
+    root = ET.fromstring(response.get_data())  # noqa: S314 - the app's own TwiML
+    assert root.tag == "Response"
+    return root
+
+
+def reply_text(response) -> str:
+    messages = xml(response).findall("Message")
+    assert len(messages) == 1, response.get_data(as_text=True)
+    return messages[0].text or ""
+
+
+def spoken(element: ET.Element) -> str:
+    return " ".join(s.text or "" for s in element.iter("Say"))
+
+
+@pytest.fixture(autouse=True)
+def _empty_spool(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Each test starts with an empty fallback spool."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    import shutil
+    from pathlib import Path
+
+    app: Flask = request.getfixturevalue("app")
+    shutil.rmtree(Path(app.instance_path) / "spool", ignore_errors=True)
+    yield

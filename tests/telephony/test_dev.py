@@ -1,0 +1,72 @@
+"""Development pages: the outbox and a phone that plays a caller through the real webhooks."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from hotline.demo import load_demo
+from hotline.telephony.outbound import send_sms
+from models import Case, Contact, db
+
+
+@pytest.fixture
+def dev(app, ctx):
+    load_demo()
+    db.session.commit()
+    return app.test_client()
+
+
+def csrf(client) -> dict[str, str]:
+    with client.session_transaction() as s:
+        token = s.get("csrf")
+    return {"csrf_token": token} if token else {}
+
+
+def test_outbox_lists_messages_sent_without_twilio(dev):
+    send_sms("+84900100001", "Xin chào từ dev")
+    db.session.commit()
+    page = dev.get("/dev/outbox").get_data(as_text=True)
+    assert "Xin chào từ dev" in page
+
+
+def test_dev_phone_sms_goes_through_the_signed_webhook(dev):
+    dev.get("/dev/phone")
+    response = dev.post(
+        "/dev/phone/sms",
+        data={"caller": "0900777123", "text": "em ở Tiên Yên", **csrf(dev)},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "113" in page
+    assert db.session.scalars(select(Case)).one().channel == "sms"
+
+
+def test_dev_phone_places_a_call_and_presses_keys(dev):
+    dev.get("/dev/phone")
+    dev.post("/dev/phone/call", data={"caller": "+84900777123", **csrf(dev)})
+    response = dev.post(
+        "/dev/phone/act",
+        data={"action": "keys", "value": "1", **csrf(dev)},
+        follow_redirects=True,
+    )
+    assert response.status_code == 200
+    contact = db.session.scalars(select(Contact)).one()
+    assert contact.channel == "voice" and contact.ivr_step == "ringing"
+    dev.post("/dev/phone/act", data={"action": "no-answer", **csrf(dev)})
+    dev.post("/dev/phone/act", data={"action": "voicemail", **csrf(dev)})
+    db.session.expire_all()
+    contact = db.session.scalars(select(Contact)).one()
+    assert contact.callback_requested and contact.recording_seconds == 12
+    assert contact.status == "voicemail"
+
+
+def test_dev_pages_do_not_exist_in_production(app, dev):
+    app.config["HOTLINE_ENV"] = "production"
+    try:
+        assert dev.get("/dev/outbox").status_code == 404
+        assert dev.get("/dev/phone").status_code == 404
+        assert dev.post("/dev/phone/sms", data={"text": "x"}).status_code in (400, 404)
+    finally:
+        app.config["HOTLINE_ENV"] = "test"
