@@ -1,11 +1,21 @@
-"""``worker``: the RQ worker with RQ's own scheduler, serving every queue of the app."""
+"""``worker``: the RQ worker with RQ's own scheduler, serving every queue of the app.
+
+It also runs the periodic work (outbox relay, escalations, follow-ups, reminders) in
+its own loop; see :mod:`hotline.jobs.worker` and :mod:`hotline.jobs.periodic`.
+"""
+
+import contextlib
+import logging
+import time
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from rq import Worker
 
+from hotline.jobs.worker import REDIS_DOWN, HotlineWorker
 from hotline.queue import QUEUES, redis_connection
+
+log = logging.getLogger(__name__)
 
 
 @click.command("worker")
@@ -16,5 +26,14 @@ from hotline.queue import QUEUES, redis_connection
 def worker_command(burst: bool) -> None:
     """Run an RQ worker (with scheduler) on the queues: alerts, default, reports."""
     conn = redis_connection(current_app)
-    worker = Worker(list(QUEUES), connection=conn, log_job_description=False)
-    worker.work(burst=burst, with_scheduler=True)
+    while True:
+        worker = None
+        with contextlib.suppress(*REDIS_DOWN):  # starting, or RQ's teardown, without Redis
+            worker = HotlineWorker(list(QUEUES), connection=conn, log_job_description=False)
+            worker.work(burst=burst, with_scheduler=True)
+        if burst or (worker is not None and worker._stop_requested):
+            return
+        # RQ gives up when Redis vanishes in the middle of its bookkeeping; an alert
+        # service must not: wait, then start a fresh worker in this same process.
+        log.warning("worker lost Redis; starting again in 2 s")
+        time.sleep(2)

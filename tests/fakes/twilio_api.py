@@ -12,6 +12,8 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
 
@@ -23,6 +25,7 @@ class Recorded:
     form: dict[str, str]
     account: str | None
     sid: str | None = None
+    created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
 
 @dataclass
@@ -35,7 +38,10 @@ class FakeTwilio:
     #: Scripted answers, used first-in first-out: (HTTP status, Twilio error code).
     failures: list[tuple[int, int]] = field(default_factory=list)
     delay: float = 0.0
+    #: Seconds to wait after accepting a message before answering (see module docstring).
+    hold_after_accept: float = 0.0
     _server: ThreadingHTTPServer | None = None
+    _released: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -49,6 +55,35 @@ class FakeTwilio:
         """Messages Twilio accepted (201), in order."""
         return [r for r in self.requests if r.path.endswith("/Messages.json") and r.sid]
 
+    def _account(self, auth: str) -> str | None:
+        if auth.startswith("Basic "):
+            user, _, token = base64.b64decode(auth[6:]).decode().partition(":")
+            if token == self.auth_token:
+                return user
+        return None
+
+    def _resource(self, record: Recorded) -> dict:
+        """A Message (or Call) resource as Twilio returns it."""
+        form = record.form
+        return {
+            "sid": record.sid,
+            "account_sid": record.account,
+            "status": "queued",
+            "to": form.get("To"),
+            "from": form.get("From"),
+            "body": form.get("Body"),
+            "messaging_service_sid": form.get("MessagingServiceSid"),
+            "num_segments": "1",
+            "error_code": None,
+            "date_created": format_datetime(record.created_at, usegmt=True),
+            "date_sent": None,
+            "uri": record.path,
+        }
+
+    def release(self) -> None:
+        """Answer every held request now."""
+        self._released.set()
+
     def fail_next(self, status: int, code: int, times: int = 1) -> None:
         with self._lock:
             self.failures.extend([(status, code)] * times)
@@ -59,6 +94,34 @@ class FakeTwilio:
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, *args) -> None:  # keep test output quiet
                 pass
+
+            def do_GET(self) -> None:
+                path, _, query = self.path.partition("?")
+                params = {k: v[0] for k, v in parse_qs(query).items()}
+                account = fake._account(self.headers.get("Authorization", ""))
+                fake.requests.append(Recorded("GET", self.path, params, account))
+                if account != fake.account_sid:
+                    return self._answer(401, {"code": 20003, "message": "Authenticate"})
+                if not path.endswith("/Messages.json"):
+                    return self._answer(404, {"code": 20404, "message": "Not found"})
+                with fake._lock:
+                    found = [
+                        m for m in fake.messages if params.get("To") in (None, m.form.get("To"))
+                    ]
+                size = int(params.get("PageSize") or 50)
+                items = [fake._resource(m) for m in reversed(found)][:size]
+                self._answer(
+                    200,
+                    {
+                        "messages": items,
+                        "first_page_uri": path,
+                        "next_page_uri": None,
+                        "previous_page_uri": None,
+                        "page": 0,
+                        "page_size": size,
+                        "uri": self.path,
+                    },
+                )
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -84,21 +147,9 @@ class FakeTwilio:
                     )
                 kind = "SM" if self.path.endswith("/Messages.json") else "CA"
                 record.sid = kind + secrets.token_hex(16)
-                self._answer(
-                    201,
-                    {
-                        "sid": record.sid,
-                        "account_sid": account,
-                        "status": "queued",
-                        "to": form.get("To"),
-                        "from": form.get("From"),
-                        "body": form.get("Body"),
-                        "messaging_service_sid": form.get("MessagingServiceSid"),
-                        "num_segments": "1",
-                        "error_code": None,
-                        "uri": self.path,
-                    },
-                )
+                if fake.hold_after_accept:
+                    fake._released.wait(fake.hold_after_accept)
+                self._answer(201, fake._resource(record))
 
             def _answer(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()
@@ -113,6 +164,7 @@ class FakeTwilio:
         return self
 
     def stop(self) -> None:
+        self._released.set()
         if self._server:
             self._server.shutdown()
             self._server.server_close()
