@@ -1,0 +1,64 @@
+"""Statistics: daily rollups of the published tables, the days waiting for a refresh, and
+the log of pushes to the reporting system (issue 7, docs/statistics.md)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Date, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models import db
+from models.types import UTCDateTime, utcnow
+
+
+class StatRollup(db.Model):
+    """Count of consented cases (or contacts) of one local day in one table cell.
+
+    ``tbl`` names the table (``sex``, ``calls``, ``ind_support_access``…), ``k1`` is the
+    former district code (or ``unknown``) and ``k2`` the table's other key. Reports sum
+    these rows over a period instead of scanning the cases.
+    """
+
+    __tablename__ = "stat_rollup"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    tbl: Mapped[str] = mapped_column(String(32), primary_key=True)
+    k1: Mapped[str] = mapped_column(String(16), primary_key=True)
+    k2: Mapped[str] = mapped_column(String(48), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
+class StatDirtyDay(db.Model):
+    """A local day whose rollup rows are stale; ``token`` changes at every new mark, so a
+    refresh only clears the marks it has seen."""
+
+    __tablename__ = "stat_dirty_day"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    token: Mapped[str] = mapped_column(String(32))
+
+
+class ReportPush(db.Model):
+    """One push (and its retries) of a period's anonymised report to the reporting system.
+
+    No copy of the payload: its content hash is in the idempotency key.
+    """
+
+    __tablename__ = "report_push"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(24), index=True)
+    area: Mapped[str] = mapped_column(String(8))
+    format: Mapped[str] = mapped_column(String(8))
+    idempotency_key: Mapped[str] = mapped_column(String(80), index=True)
+    #: pending | delivered | retrying | failed | superseded
+    status: Mapped[str] = mapped_column(String(12), default="pending", index=True)
+    trigger: Mapped[str] = mapped_column(String(12), default="manual")  # manual | schedule
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    http_status: Mapped[int | None] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
