@@ -79,6 +79,24 @@ def _int(env: Mapping[str, str], name: str, default: int, errors: list[str]) -> 
     return value
 
 
+def _int_list(
+    env: Mapping[str, str], name: str, default: str, errors: list[str], minimum: int = 1
+) -> list[int]:
+    """A comma-separated list of whole numbers, e.g. ``FOLLOW_UP_DAYS=3,14``."""
+    raw = env.get(name, "").strip() or default
+    try:
+        values = [int(v) for v in raw.split(",") if v.strip()]
+    except ValueError:
+        values = []
+    if not values or any(v < minimum for v in values):
+        errors.append(
+            f"{name} must be whole numbers of at least {minimum}, separated by commas "
+            f"(got {raw!r})"
+        )
+        return [int(v) for v in default.split(",")]
+    return values
+
+
 class BaseConfig:
     """Settings shared by every environment; subclasses say what differs."""
 
@@ -147,6 +165,19 @@ class BaseConfig:
 
         escalate_after = _int(self.env, "ALERT_ESCALATE_AFTER_SECONDS", 900, errors)
         retention_days = _int(self.env, "RETENTION_DAYS", 365, errors)
+        follow_up_days = _int_list(self.env, "FOLLOW_UP_DAYS", "3,14", errors)
+        reminder_days = _int(self.env, "OUTCOME_REMINDER_DAYS", 3, errors)
+        overdue_days = _int(self.env, "OUTCOME_OVERDUE_DAYS", 7, errors)
+        sms_retry = _int_list(
+            self.env,
+            "SMS_RETRY_INTERVALS",
+            "0,10,30,60,120,300,600,900,1800,3600",
+            errors,
+            minimum=0,
+        )
+        commune_notification = (get("COMMUNE_NOTIFICATION") or "on").lower()
+        if commune_notification not in ("on", "off"):
+            errors.append(f"COMMUNE_NOTIFICATION must be on or off (got {commune_notification!r})")
 
         if errors:
             raise ConfigError("; ".join(errors))
@@ -169,12 +200,23 @@ class BaseConfig:
             "TWILIO_API_BASE_URL": get("TWILIO_API_BASE_URL") or None,
             "TWILIO_SMS_FROM": get("TWILIO_SMS_FROM") or None,
             "PUBLIC_BASE_URL": get("PUBLIC_BASE_URL").rstrip("/") or None,
+            # Inbound SMS from a local carrier gateway; unset = that endpoint is off.
+            "SMS_GATEWAY_SECRET": get("SMS_GATEWAY_SECRET") or None,
             "REPORTING_URL": get("REPORTING_URL") or None,
             "REPORTING_SECRET": get("REPORTING_SECRET") or None,
             "REPORTING_FORMAT": reporting_format,
+            # Optional: Authorization header for the receiver (e.g. DHIS2 "ApiToken …"),
+            # and a JSON file mapping our codes to DHIS2 codes (docs/statistics.md).
+            "REPORTING_AUTHORIZATION": get("REPORTING_AUTHORIZATION") or None,
+            "REPORTING_DHIS2_MAPPING": get("REPORTING_DHIS2_MAPPING") or None,
             "HOTLINE_TIMEZONE": timezone,
             "ALERT_ESCALATE_AFTER_SECONDS": escalate_after,
             "RETENTION_DAYS": retention_days,
+            "FOLLOW_UP_DAYS": follow_up_days,
+            "OUTCOME_REMINDER_DAYS": reminder_days,
+            "OUTCOME_OVERDUE_DAYS": overdue_days,
+            "SMS_RETRY_INTERVALS": sms_retry,
+            "COMMUNE_NOTIFICATION": commune_notification == "on",
             "BABEL_DEFAULT_LOCALE": "vi",
             "BABEL_DEFAULT_TIMEZONE": timezone,
             "BABEL_TRANSLATION_DIRECTORIES": str(ROOT / "locales"),

@@ -8,13 +8,15 @@ from flask import Flask
 from sqlalchemy import event
 
 from config import load_config
-from hotline import health, home
+from hotline import ack, dashboard, health, home
 from hotline.cli import register_commands
 from hotline.errors import register_error_handlers
 from hotline.extensions import migrate
 from hotline.i18n import init_i18n
 from hotline.logs import init_logging
+from hotline.privacy.cli import register_privacy_commands
 from hotline.queue import init_queue
+from hotline.web import init_web
 from models import db
 from models.types import keyring
 
@@ -35,6 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
+    register_privacy_commands(app)
     return app
 
 
@@ -59,5 +62,12 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from hotline.telephony.setup import init_telephony
+
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
+    app.register_blueprint(ack.bp)
+    init_web(app)
+    dashboard.register(app)
+    # After init_web: adds the webhook paths to its CSRF exemptions.
+    init_telephony(app)

@@ -27,11 +27,13 @@ db = SQLAlchemy(model_class=Base)
 from models.audit import AuditEvent  # noqa: E402
 from models.cases import Alert, Case, CaseCode, FollowUp, Referral  # noqa: E402
 from models.contacts import Contact, Message, OptOut  # noqa: E402
+from models.delivery import OutboundSms  # noqa: E402
 from models.directory import ServicePoint  # noqa: E402
 from models.geo import CommuneMerge, District, NewCommune, OldCommune  # noqa: E402
 from models.outbox import OutboxItem  # noqa: E402
 from models.secrets import AppSecret  # noqa: E402
-from models.telephony import DevOutboxMessage  # noqa: E402
+from models.stats import ReportPush, StatDirtyDay, StatRollup  # noqa: E402
+from models.telephony import DevOutboxMessage, WebhookReceipt  # noqa: E402
 from models.users import ApiToken, User, user_service_point  # noqa: E402
 
 __all__ = [
@@ -51,10 +53,15 @@ __all__ = [
     "NewCommune",
     "OldCommune",
     "OptOut",
+    "OutboundSms",
     "OutboxItem",
     "Referral",
+    "ReportPush",
     "ServicePoint",
+    "StatDirtyDay",
+    "StatRollup",
     "User",
+    "WebhookReceipt",
     "db",
     "user_service_point",
 ]

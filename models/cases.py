@@ -32,6 +32,11 @@ class Case(db.Model):
     perpetrator_relationship: Mapped[str | None] = mapped_column(String(40))
     perpetrator_sex: Mapped[str | None] = mapped_column(String(10))
     perpetrator_age_band: Mapped[str | None] = mapped_column(String(10))
+    #: Recorded at outcome time (plan indicator PERPETRATOR_COUNSELLING): whether the
+    #: perpetrator is being criminally prosecuted, and whether they received counselling.
+    #: None = not recorded yet.
+    perpetrator_prosecuted: Mapped[bool | None] = mapped_column(Boolean)
+    perpetrator_counselled: Mapped[bool | None] = mapped_column(Boolean)
     risk: Mapped[str] = mapped_column(String(10), index=True)
     consent_referral: Mapped[bool] = mapped_column(Boolean, default=False)
     consent_follow_up: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -44,6 +49,10 @@ class Case(db.Model):
     #: The routing decision as made (primary, alternates, reason) for escalation and audit.
     routing: Mapped[dict | None] = mapped_column(JSON)
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Set when the consented follow-ups were scheduled (the scheduler skips these cases).
+    follow_ups_scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when the commune People's Committee notification was queued (Law 13/2022).
+    commune_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -97,6 +106,10 @@ class Referral(db.Model):
     services_received: Mapped[list | None] = mapped_column(JSON)
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome_notes: Mapped[str | None] = mapped_column(EncryptedText)
+    #: Acknowledged but no outcome: when the point was reminded, and when the provincial
+    #: centre was told (each once).
+    outcome_reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome_overdue_reported_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
     case: Mapped[Case] = relationship(back_populates="referrals")
@@ -139,7 +152,10 @@ class FollowUp(db.Model):
     kind: Mapped[str] = mapped_column(String(20))  # e.g. day3, day14
     channel: Mapped[str] = mapped_column(String(10))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: scheduled | sent | due_call (an operator should call) | skipped | cancelled | failed
     status: Mapped[str] = mapped_column(String(20), default="scheduled", index=True)
+    #: Keyed hash of the safe phone, so an opt-out cancels the follow-up without decrypting.
+    number_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     provider_sid: Mapped[str | None] = mapped_column(String(64), unique=True)
     error_code: Mapped[str | None] = mapped_column(String(10))
