@@ -234,6 +234,7 @@ def test_openapi_document_lists_the_contract_operations(api):
         "/api/v1/referrals",
         "/api/v1/referrals/{referral_id}/acknowledge",
         "/api/v1/referrals/{referral_id}/outcome",
+        "/api/v1/stats",
     }
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     channel = doc["components"]["schemas"]["CaseInput"]["properties"]["channel"]

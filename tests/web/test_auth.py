@@ -30,7 +30,7 @@ def test_login_form_has_username_and_password_inputs_and_vietnamese_lang(client)
     [
         ("operator", "/operator/"),
         ("social_worker", "/inbox/"),
-        ("manager", "/manager/"),
+        ("manager", "/dashboard/"),
         ("admin", "/admin/"),
     ],
 )

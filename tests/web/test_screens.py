@@ -257,9 +257,10 @@ def test_nul_bytes_are_refused_not_a_server_error(signed_in):
     assert post_form(client, "/intake/new", {"area_text": "a\x00b"}).status_code == 400
 
 
-def test_manager_home_says_statistics_come_later(signed_in):
-    page = signed_in("manager").get("/manager/?lang=en").get_data(as_text=True)
-    assert "anonymised counts only" in page
+def test_old_manager_address_leads_to_the_dashboard(signed_in):
+    response = signed_in("manager").get("/manager/")
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith("/dashboard/")
 
 
 def test_legal_hold_is_toggled_and_audited(signed_in, make_case, app):
