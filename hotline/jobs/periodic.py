@@ -46,6 +46,9 @@ PERIODIC: list[Periodic] = [
     Periodic("commune_notifications", 15, "hotline.alerts.queue_commune_notifications"),
     # Provided by the telephony and data-protection work when present.
     Periodic("telephony_spool", 30, "hotline.telephony.spool.replay_spool", inline=False),
+    Periodic(
+        "webhook_receipts", 3600, "hotline.telephony.receipts.purge_expired_receipts", inline=False
+    ),
     Periodic("retention", 24 * 3600, "hotline.privacy.retention.purge_expired", inline=False),
     # Statistics (issue 7): recompute the rollups of changed days.
     Periodic("stats_refresh", 300, "hotline.stats.rollup.refresh_dirty", inline=False),

@@ -46,6 +46,13 @@ def purge_receipts(older_than_days: int = 7) -> int:
     return result.rowcount or 0
 
 
+def purge_expired_receipts() -> int:
+    """Periodic task (hourly, in the worker): drop receipts past any retry, and commit."""
+    removed = purge_receipts()
+    db.session.commit()
+    return removed
+
+
 def caller_identity(raw: str | None) -> tuple[str | None, str | None]:
     """The number to store (E.164 when it is one) and its keyed hash.
 
