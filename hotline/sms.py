@@ -14,7 +14,6 @@ transaction; the adapter commits once, together with its receipt.
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import asdict
 from datetime import timedelta
 
 import phonenumbers
@@ -26,6 +25,7 @@ from hotline.alerts import try_sms_acknowledgement
 from hotline.cases import CaseInput, create_case
 from hotline.outbox import add_work
 from hotline.telephony import InboundSms
+from hotline.telephony.pending import pending_candidates, remember_candidates
 from hotline.telephony.receipts import caller_identity
 from hotline.telephony.segments import segments
 from models import Contact, Message, OptOut, db
@@ -148,24 +148,6 @@ def _set_opt_out(caller_hash: str, opted_out: bool) -> None:
         row.changed_at = utcnow()
 
 
-def _candidates(contact: Contact) -> list[PlaceMatch]:
-    out = []
-    for d in contact.pending_places or []:
-        try:
-            out.append(
-                PlaceMatch(
-                    **{
-                        **d,
-                        "commune_codes": tuple(d["commune_codes"]),
-                        "district_codes": tuple(d["district_codes"]),
-                    }
-                )
-            )
-        except (TypeError, KeyError):
-            continue
-    return out
-
-
 def _point_reply(decision: Decision, first: bool) -> str:
     """The service point's name and public phone; on a first reply also 113 (kept to
     one UCS-2 segment for usual names by leaving out the acknowledgement)."""
@@ -210,7 +192,7 @@ def _route(contact: Contact, place: PlaceMatch | None, first: bool) -> str:
 def _place_step(contact: Contact, body: str, first: bool) -> str:
     """Read the place from the message, ask for it, or route."""
     place = None
-    candidates = _candidates(contact)
+    candidates = pending_candidates(contact)
     text = body[:MAX_RESOLVE_CHARS]
     if candidates and text.strip():
         place = choose_candidate(text, candidates)
@@ -236,7 +218,7 @@ def _place_step(contact: Contact, body: str, first: bool) -> str:
     )
     if resolution is not None and resolution.status in (AMBIGUOUS, OUTSIDE_PROVINCE):
         if resolution.status == AMBIGUOUS:
-            contact.pending_places = [asdict(m) for m in resolution.candidates]
+            remember_candidates(contact, resolution.candidates)
         question = resolution.question.render(_)  # type: ignore[union-attr]
     else:
         question = _("Which commune or ward are you in?")

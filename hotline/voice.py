@@ -22,6 +22,7 @@ from sqlalchemy import select
 from hotline.outbox import add_work
 from hotline.routing_adapter import decide
 from hotline.telephony import Dial, Gather, Hangup, Record, Redirect, Say, VoiceAction
+from hotline.telephony.pending import pending_candidates, remember_candidates
 from hotline.telephony.receipts import caller_identity
 from models import Contact, User, db
 from models.types import utcnow
@@ -29,7 +30,6 @@ from routing.i18n import Message
 from routing.resolve import (
     AMBIGUOUS,
     RESOLVED,
-    PlaceMatch,
     choose_candidate,
     district_menu,
     menu_intro,
@@ -187,29 +187,11 @@ def place_prompt(contact: Contact, lead: str | None = None) -> list[VoiceAction]
     return [gather, Redirect("place-silence")]
 
 
-def _pending(contact: Contact) -> list[PlaceMatch]:
-    out = []
-    for d in contact.pending_places or []:
-        try:
-            out.append(
-                PlaceMatch(
-                    **{
-                        **d,
-                        "commune_codes": tuple(d["commune_codes"]),
-                        "district_codes": tuple(d["district_codes"]),
-                    }
-                )
-            )
-        except (TypeError, KeyError):
-            continue
-    return out
-
-
 def place(contact: Contact, digits: str, speech: str) -> list[VoiceAction]:
     """Resolve the place the caller keyed or said; ask again (twice at most) or answer."""
     digits, speech = digits.strip()[:20], speech.strip()[:300]
     found = None
-    candidates = _pending(contact)
+    candidates = pending_candidates(contact)
     answer = digits or speech
     if candidates and answer:
         found = choose_candidate(answer, candidates)
@@ -225,10 +207,7 @@ def place(contact: Contact, digits: str, speech: str) -> list[VoiceAction]:
     if contact.place_asks >= MAX_PLACE_ASKS:
         return place_result(contact, None)
     if resolution is not None and resolution.status == AMBIGUOUS:
-        contact.pending_places = [
-            {f: getattr(m, f) for f in PlaceMatch.__dataclass_fields__}
-            for m in resolution.candidates
-        ]
+        remember_candidates(contact, resolution.candidates)
         options = " ".join(
             _("For %(place)s, press %(key)s.", place=m.label, key=i)
             for i, m in enumerate(resolution.candidates, start=1)

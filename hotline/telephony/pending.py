@@ -1,0 +1,32 @@
+"""The candidate places offered in a follow-up question, kept on the contact between
+turns so the caller's answer ("1", "Móng Cái") can be matched against them."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from models import Contact
+from routing.resolve import PlaceMatch
+
+
+def remember_candidates(contact: Contact, candidates: tuple[PlaceMatch, ...]) -> None:
+    contact.pending_places = [asdict(m) for m in candidates]
+
+
+def pending_candidates(contact: Contact) -> list[PlaceMatch]:
+    """The candidates of the last question (rows that no longer parse are skipped)."""
+    out = []
+    for d in contact.pending_places or []:
+        try:
+            out.append(
+                PlaceMatch(
+                    **{
+                        **d,
+                        "commune_codes": tuple(d["commune_codes"]),
+                        "district_codes": tuple(d["district_codes"]),
+                    }
+                )
+            )
+        except (TypeError, KeyError):
+            continue
+    return out
