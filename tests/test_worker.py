@@ -44,3 +44,21 @@ def test_worker_starts_rq_scheduler(app, service_env):
     result = run_worker_burst(service_env)
     assert result.returncode == 0
     assert "scheduler" in (result.stdout + result.stderr).lower()
+
+
+def test_a_failed_job_leaves_no_personal_value_in_redis_or_logs(app, service_env):
+    from tests.jobs_for_tests import CANARY
+
+    with app.app_context():
+        queued = get_queue("default").enqueue("tests.jobs_for_tests.fail_with_personal_value")
+    result = run_worker_burst(service_env)
+    assert CANARY not in result.stderr + result.stdout
+    assert "ValueError" in result.stderr  # the failure is still logged, by type
+    with app.app_context():
+        conn = redis_connection()
+        job = Job.fetch(queued.id, connection=conn)
+        assert job.get_status() == "failed"
+        stored = b"".join(conn.dump(key) or b"" for key in conn.keys("*"))
+        assert "fail_with_personal_value: ValueError" in job.latest_result().exc_string
+    assert CANARY.encode() not in stored
+    assert b"canary-note" not in stored

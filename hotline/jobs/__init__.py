@@ -7,6 +7,7 @@ worker process (a forked job process gets fresh database connections, never its 
 from __future__ import annotations
 
 import functools
+import logging
 import os
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
@@ -14,6 +15,8 @@ from typing import ParamSpec, TypeVar
 from flask import Flask, current_app, has_app_context
 
 from models import db
+
+log = logging.getLogger(__name__)
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,6 +37,10 @@ def job_app() -> Flask:
     return _app
 
 
+class JobFailed(Exception):
+    """A job failed; the message names the job and the error type only."""
+
+
 def job(fn: Callable[P, R]) -> Callable[P, R]:
     """Run ``fn`` in an app context with its own database connections and session."""
 
@@ -48,6 +55,15 @@ def job(fn: Callable[P, R]) -> Callable[P, R]:
                 _pid = os.getpid()
             try:
                 return fn(*args, **kwargs)
+            except Exception as exc:
+                db.session.rollback()
+                if isinstance(exc, JobFailed):
+                    raise
+                # RQ stores the failure text in Redis; an exception's message can quote
+                # personal values (a database error quotes its parameters). Log the frames
+                # (never the message) and hand RQ only the type: retries still apply.
+                log.error("job %s failed", fn.__qualname__, exc_info=exc)
+                raise JobFailed(f"{fn.__qualname__}: {type(exc).__name__}") from None
             finally:
                 db.session.remove()
 
