@@ -53,6 +53,34 @@ def check_password(user: User, password: str) -> bool:
     return True
 
 
+def _service_points(
+    role: str, codes: Sequence[str], errors: dict[str, list[str]]
+) -> list[ServicePoint]:
+    """The service points of ``codes``; unknown codes, or a social worker without any,
+    add to ``errors["service_point"]``."""
+    points: list[ServicePoint] = []
+    for code in dict.fromkeys(codes):
+        point = db.session.scalar(db.select(ServicePoint).where(ServicePoint.code == code))
+        if point is None:
+            errors.setdefault("service_point", []).append(
+                _("Unknown service point %(code)s.", code=code)
+            )
+        else:
+            points.append(point)
+    if role == "social_worker" and not codes:
+        errors.setdefault("service_point", []).append(
+            _("A social worker needs at least one service point.")
+        )
+    return points
+
+
+def _check_password(password: str, errors: dict[str, list[str]]) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        errors.setdefault("password", []).append(
+            _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+        )
+
+
 def create_user(
     username: str,
     password: str,
@@ -77,28 +105,13 @@ def create_user(
         errors.setdefault("role", []).append(
             _("Unknown role; choose one of: %(roles)s.", roles=", ".join(ROLES))
         )
-    if len(password) < MIN_PASSWORD_LENGTH:
-        errors.setdefault("password", []).append(
-            _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
-        )
+    _check_password(password, errors)
     e164 = None
     if phone:
         e164 = normalise_phone(phone)
         if e164 is None:
             errors.setdefault("phone", []).append(_("This is not a valid phone number."))
-    points: list[ServicePoint] = []
-    for code in dict.fromkeys(service_point_codes):
-        point = db.session.scalar(db.select(ServicePoint).where(ServicePoint.code == code))
-        if point is None:
-            errors.setdefault("service_point", []).append(
-                _("Unknown service point %(code)s.", code=code)
-            )
-        else:
-            points.append(point)
-    if role == "social_worker" and not service_point_codes:
-        errors.setdefault("service_point", []).append(
-            _("A social worker needs at least one service point.")
-        )
+    points = _service_points(role, service_point_codes, errors)
     if on_duty and not e164:
         errors.setdefault("phone", []).append(_("Someone on duty needs a phone number."))
     if errors:
@@ -116,6 +129,53 @@ def create_user(
     db.session.flush()
     record_event(actor, "user.create", "user", user.id, {"role": role})
     return user
+
+
+def change_role(
+    user: User,
+    role: str,
+    service_point_codes: Sequence[str] = (),
+    *,
+    actor: User | str,
+) -> bool:
+    """Set ``user``'s role and service points (validated as in :func:`create_user`; an
+    administrator cannot take away their own admin role). Returns whether anything changed;
+    raise ValidationError otherwise. Adds to the current transaction."""
+    errors: dict[str, list[str]] = {}
+    if role not in ROLES:
+        errors.setdefault("role", []).append(
+            _("Unknown role; choose one of: %(roles)s.", roles=", ".join(ROLES))
+        )
+    elif isinstance(actor, User) and actor.id == user.id and user.role == "admin" != role:
+        errors.setdefault("role", []).append(_("You cannot remove your own admin role."))
+    points = _service_points(role, service_point_codes, errors)
+    if errors:
+        raise ValidationError(errors)
+    old_codes = sorted(p.code for p in user.service_points)
+    new_codes = sorted(p.code for p in points)
+    if user.role == role and old_codes == new_codes:
+        return False
+    details: dict[str, object] = {"role": role, "service_points": new_codes}
+    if user.role != role:
+        details["previous_role"] = user.role
+    user.role = role
+    user.service_points = points
+    if role not in ("operator", "social_worker"):
+        user.on_duty = False
+    record_event(actor, "user.role", "user", user.id, details)
+    return True
+
+
+def set_password(user: User, password: str, *, actor: User | str) -> None:
+    """Set a new password (argon2); raise ValidationError when it is too short."""
+    errors: dict[str, list[str]] = {}
+    _check_password(password, errors)
+    if errors:
+        raise ValidationError(errors)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    record_event(actor, "user.password", "user", user.id)
 
 
 def _token_hash(token: str) -> str:

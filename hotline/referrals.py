@@ -4,14 +4,16 @@ outcome. Every channel (SMS reply, signed link, inbox, API) goes through these f
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from enum import Enum
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
 
 from hotline.audit import record_event
 from hotline.errors import ValidationError
-from models import Alert, Referral, User, db
+from models import Alert, Case, Referral, User, db
 from models.types import utcnow
 from routing.codes import SERVICES
 
@@ -101,6 +103,85 @@ def record_outcome(
         referral.id,
         {"services": referral.services_received},
     )
+
+
+class _Keep(Enum):
+    KEEP = "keep"
+
+
+#: Leave a perpetrator outcome field as it is (it was not given).
+KEEP = _Keep.KEEP
+PERPETRATOR_FIELDS = ("prosecuted", "counselled")
+#: The outcome form's choices: yes / no / not known (stored as NULL).
+_FORM_CHOICES: dict[str, bool | None] = {"yes": True, "no": False, "unknown": None}
+
+
+def perpetrator_outcome_from_json(value: Any) -> dict[str, bool]:
+    """The API's optional ``perpetrator: {"prosecuted": bool, "counselled": bool}``: only
+    the keys given; raise ValidationError (``perpetrator`` or ``perpetrator.<key>``)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ValidationError({"perpetrator": [_("Give the perpetrator outcome as an object.")]})
+    out: dict[str, bool] = {}
+    errors: dict[str, list[str]] = {}
+    for name in PERPETRATOR_FIELDS:
+        if name not in value:
+            continue
+        if isinstance(value[name], bool):
+            out[name] = value[name]
+        else:
+            errors[f"perpetrator.{name}"] = [_("Give true or false.")]
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def perpetrator_outcome_from_form(form: Mapping[str, str]) -> dict[str, bool | None]:
+    """The outcome form's ``perpetrator_<key>`` choices (yes / no / unknown); a field not
+    sent is left out; raise ValidationError on anything else."""
+    out: dict[str, bool | None] = {}
+    errors: dict[str, list[str]] = {}
+    for name in PERPETRATOR_FIELDS:
+        raw = form.get(f"perpetrator_{name}")
+        if not raw:
+            continue
+        if raw in _FORM_CHOICES:
+            out[name] = _FORM_CHOICES[raw]
+        else:
+            errors[f"perpetrator_{name}"] = [_("Choose yes, no or not known.")]
+    if errors:
+        raise ValidationError(errors)
+    return out
+
+
+def record_perpetrator_outcome(
+    case: Case,
+    prosecuted: bool | _Keep | None = KEEP,
+    counselled: bool | _Keep | None = KEEP,
+    *,
+    user: User | None = None,
+) -> list[str]:
+    """Store whether the perpetrator was criminally prosecuted / received counselling
+    (feeds indicator PERPETRATOR_COUNSELLING); None means not known, KEEP leaves a field
+    as it is. Adds to the current transaction; returns the fields that changed. The audit
+    event names the fields only, never their values."""
+    changed = []
+    for name, value in (("prosecuted", prosecuted), ("counselled", counselled)):
+        attr = f"perpetrator_{name}"
+        if value is KEEP or getattr(case, attr) is value:
+            continue
+        setattr(case, attr, value)
+        changed.append(name)
+    if changed:
+        record_event(
+            user or "system",
+            "case.perpetrator_outcome",
+            "case",
+            case.reference,
+            {"fields": changed},
+        )
+    return changed
 
 
 def referral_for_user(referral_id: int, user: User) -> Referral | None:

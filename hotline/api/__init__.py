@@ -15,7 +15,13 @@ from hotline.accounts import user_for_token
 from hotline.api.openapi import openapi_document
 from hotline.cases import create_case, parse_case_body
 from hotline.errors import ValidationError
-from hotline.referrals import acknowledge, record_outcome, referral_for_user
+from hotline.referrals import (
+    acknowledge,
+    perpetrator_outcome_from_json,
+    record_outcome,
+    record_perpetrator_outcome,
+    referral_for_user,
+)
 from hotline.web.access import (
     case_json,
     point_ids,
@@ -188,7 +194,8 @@ def acknowledge_referral(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/outcome")
 @token_required("social_worker")
 def outcome(referral_id: int):
-    """Record which services the survivor received (and optional notes)."""
+    """Record which services the survivor received (optional notes, and optionally whether
+    the perpetrator was prosecuted / counselled, stored on the case)."""
     referral = _own_referral(referral_id)
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
@@ -204,10 +211,16 @@ def outcome(referral_id: int):
         errors["notes"] = [
             _("Notes must be text of at most %(n)d characters.", n=MAX_OUTCOME_NOTES)
         ]
+    perpetrator: dict[str, bool] = {}
+    try:
+        perpetrator = perpetrator_outcome_from_json(body.get("perpetrator"))
+    except ValidationError as exc:
+        errors.update(exc.errors)
     if errors:
         return _unprocessable(errors)
     try:
         record_outcome(referral, g.api_user, services, notes)
+        record_perpetrator_outcome(referral.case, **perpetrator, user=g.api_user)
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()

@@ -373,6 +373,16 @@ def openapi_document() -> dict[str, Any]:
                                     "properties": {
                                         "services_received": _list(SERVICES),
                                         "notes": {"type": "string", "maxLength": 10000},
+                                        "perpetrator": {
+                                            "type": "object",
+                                            "description": "Stored on the referral's case "
+                                            "(indicator PERPETRATOR_COUNSELLING); a key "
+                                            "left out keeps its recorded value.",
+                                            "properties": {
+                                                "prosecuted": {"type": "boolean"},
+                                                "counselled": {"type": "boolean"},
+                                            },
+                                        },
                                     },
                                 }
                             }

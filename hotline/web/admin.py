@@ -24,7 +24,14 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from hotline.accounts import create_user, is_locked, unlock
+from hotline.accounts import (
+    MIN_PASSWORD_LENGTH,
+    change_role,
+    create_user,
+    is_locked,
+    set_password,
+    unlock,
+)
 from hotline.audit import record_event
 from hotline.directory import (
     COLUMNS,
@@ -186,13 +193,12 @@ def users():
     errors: dict[str, list[str]] = {}
     form = request.form
     if request.method == "POST":
-        codes = [c.strip() for c in form.get("service_points", "").replace(";", ",").split(",")]
         try:
             user = create_user(
                 form.get("username", "")[:80],
                 form.get("password", "")[:1024],
                 form.get("role", ""),
-                service_point_codes=[c for c in codes if c],
+                service_point_codes=_codes(form),
                 phone=form.get("phone", "").strip()[:30] or None,
                 on_duty=form.get("on_duty") == "yes",
                 actor=current_user().username,
@@ -212,9 +218,23 @@ def users():
             errors=errors,
             form=form,
             is_locked=is_locked,
+            min_password=MIN_PASSWORD_LENGTH,
         ),
         422 if errors else 200,
     )
+
+
+def _codes(form) -> list[str]:
+    """Service point codes typed in one field, separated by commas or semicolons."""
+    raw = form.get("service_points", "")[:2000].replace(";", ",")
+    return [c for c in (c.strip() for c in raw.split(",")) if c]
+
+
+def _flash_errors(exc: ValidationError) -> None:
+    errors = exc.errors.values() if isinstance(exc.errors, dict) else [exc.errors]
+    for messages in errors:
+        for message in messages:
+            flash(message, "error")
 
 
 def _user(user_id: int) -> User:
@@ -276,6 +296,41 @@ def set_active(user_id: int):
         user.on_duty = False
     record_event(current_user(), "user.active", "user", user.id, {"active": user.active})
     db.session.commit()
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/role")
+@login_required("admin")
+def set_role(user_id: int):
+    """Change someone's role and service points (an admin cannot drop their own admin role)."""
+    user = _user(user_id)
+    try:
+        changed = change_role(
+            user, request.form.get("role", "")[:40], _codes(request.form), actor=current_user()
+        )
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        _flash_errors(exc)
+        return redirect(url_for("admin.users"))
+    if changed:
+        flash(_("Saved the role of %(username)s.", username=user.username), "ok")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/password")
+@login_required("admin")
+def set_user_password(user_id: int):
+    """Set a new password for someone (they are told it out of band)."""
+    user = _user(user_id)
+    try:
+        set_password(user, request.form.get("password", "")[:1024], actor=current_user())
+        db.session.commit()
+    except ValidationError as exc:
+        db.session.rollback()
+        _flash_errors(exc)
+        return redirect(url_for("admin.users"))
+    flash(_("New password set for %(username)s.", username=user.username), "ok")
     return redirect(url_for("admin.users"))
 
 

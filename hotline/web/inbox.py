@@ -9,7 +9,15 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
 from hotline.errors import ValidationError
-from hotline.referrals import accept, acknowledge, decline, record_outcome, referral_for_user
+from hotline.referrals import (
+    accept,
+    acknowledge,
+    decline,
+    perpetrator_outcome_from_form,
+    record_outcome,
+    record_perpetrator_outcome,
+    referral_for_user,
+)
 from hotline.web.access import place_label, point_ids
 from hotline.web.security import current_user, login_required
 from models import Referral, db
@@ -104,13 +112,16 @@ def decline_referral(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/outcome")
 @login_required("social_worker")
 def outcome(referral_id: int):
-    """Which services the survivor received."""
+    """Which services the survivor received; whether the perpetrator was prosecuted or
+    received counselling (stored on the case)."""
     referral = _own(referral_id)
     services = request.form.getlist("services_received")
     try:
+        perpetrator = perpetrator_outcome_from_form(request.form)
         record_outcome(
             referral, current_user(), services, request.form.get("notes", "")[:10_000] or None
         )
+        record_perpetrator_outcome(referral.case, **perpetrator, user=current_user())
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()

@@ -50,6 +50,8 @@ SCREENS = [
     ("GET", "/admin/users", (302, 403, 403, 403, 403, 200)),
     ("POST", "/admin/users/{user}/unlock", (302, 403, 403, 403, 403, 302)),
     ("POST", "/admin/users/{user}/duty", (302, 403, 403, 403, 403, 302)),
+    ("POST", "/admin/users/{user}/role", (302, 403, 403, 403, 403, 302)),
+    ("POST", "/admin/users/{user}/password", (302, 403, 403, 403, 403, 302)),
     ("GET", "/admin/audit", (302, 403, 403, 403, 403, 200)),
 ]
 
@@ -70,6 +72,8 @@ FORM_DATA = {
     "/inbox/referrals/{referral}/outcome": {"services_received": "counselling"},
     "/cases/{case}/legal-hold": {"hold": "yes"},
     "/admin/users/{user}/duty": {"on_duty": "no"},
+    "/admin/users/{user}/role": {"role": "manager"},
+    "/admin/users/{user}/password": {"password": "a-new-long-password"},
 }
 
 
