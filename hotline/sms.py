@@ -156,12 +156,9 @@ def _point_reply(decision: Decision, first: bool) -> str:
         if first:
             return _("In danger, call 113. Children: 111. Hotline 18001769.")
         return _("Please call hotline 18001769.")
+    # DESIGN.md section 5: the reply names the point and its public phone, for every kind
+    # (a shelter's address is never sent; its name may say what it is - see docs).
     phone = public_phone(point.phone)
-    if point.kind == "shelter":
-        # A shelter's name says what it is: give only its phone.
-        if first:
-            return _("Danger: call 113. Support near you: %(phone)s", phone=phone)
-        return _("Support near you: %(phone)s", phone=phone)
     if first:
         return _("Danger: call 113. Contact %(name)s: %(phone)s", name=point.name, phone=phone)
     return _("Contact %(name)s: %(phone)s", name=point.name, phone=phone)
