@@ -60,10 +60,27 @@ def init_rollup() -> None:
     if not _registered:
         event.listen(FlaskSession, "before_flush", _before_flush)
         event.listen(FlaskSession, "after_flush", _after_flush)
+        for name in ("after_commit", "after_soft_rollback"):
+            event.listen(FlaskSession, name, _forget_marked_days)
         _registered = True
 
 
 _OLD = "stats_old_instants"
+#: Days already marked dirty in the session's current transaction: a webhook flushes
+#: several times, and one mark per day per transaction is enough.
+_MARKED = "stats_marked_days"
+
+
+def _forget_marked_days(session: Session, *_args) -> None:
+    session.info.pop(_MARKED, None)
+
+
+def _created_at_of(session: Session, case_id: int) -> datetime | None:
+    """A case's creation time from the identity map when it is loaded (no query)."""
+    case = session.identity_map.get(inspect(Case).identity_key_from_primary_key((case_id,)))
+    if case is not None and "created_at" in case.__dict__:
+        return case.created_at
+    return None
 
 
 def _before_flush(session: Session, _context, _instances) -> None:
@@ -102,6 +119,11 @@ def _after_flush(session: Session, _context) -> None:
         elif isinstance(obj, Alert) and obj.referral_id is not None:
             referral_ids.add(obj.referral_id)
     conn = session.connection()
+    for case_id in list(case_ids):
+        known = _created_at_of(session, case_id)
+        if known is not None:
+            instants.append(known)
+            case_ids.discard(case_id)
     if case_ids:
         instants += conn.scalars(select(Case.created_at).where(Case.id.in_(case_ids))).all()
     if referral_ids:
@@ -118,7 +140,9 @@ def _after_flush(session: Session, _context) -> None:
         if instant.tzinfo is None:  # SQLite hands back naive UTC through raw selects
             instant = instant.replace(tzinfo=UTC)
         days.add(local_day(instant, tz))
-    mark_dirty(days, connection=conn)
+    marked = session.info.setdefault(_MARKED, set())
+    mark_dirty(days - marked, connection=conn)
+    marked.update(days)
 
 
 def mark_dirty(days: Iterable[date], *, connection=None) -> None:
