@@ -7,6 +7,7 @@ from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from hotline.privacy import stored_secrets_readable
 from hotline.queue import redis_connection
 from models import db
 
@@ -21,10 +22,13 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """The database and Redis both answer; otherwise 503 naming what is down."""
+    """The database and Redis answer and the field keys read the stored secrets; otherwise
+    503 naming what is down."""
     down: list[str] = []
     try:
         db.session.execute(text("SELECT 1"))
+        if not stored_secrets_readable():
+            down.append("encryption_keys")
     except SQLAlchemyError:
         db.session.rollback()
         down.append("database")

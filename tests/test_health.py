@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from hotline import create_app
+from models import db
 
 
 def test_healthz_answers_while_the_process_is_up(client):
@@ -39,3 +40,22 @@ def test_unknown_page_is_a_friendly_404_in_vietnamese(client):
     page = response.get_data(as_text=True)
     assert '<html lang="vi">' in page
     assert "113" in page
+
+
+def test_readyz_names_the_encryption_keys_when_they_cannot_read_stored_secrets(app, ctx):
+    from cryptography.fernet import Fernet
+
+    from hotline.privacy import number_hash
+    from models.types import keyring
+
+    number_hash("+84900100001")  # stores the hash key, encrypted with the current key
+    db.session.commit()
+    other = Fernet.generate_key().decode()
+    try:
+        keyring.configure([other])  # as if FIELD_ENCRYPTION_KEYS lost the key in use
+        response = app.test_client().get("/readyz")
+    finally:
+        keyring.configure(app.config["FIELD_ENCRYPTION_KEYS"])
+    assert response.status_code == 503
+    assert response.json["down"] == ["encryption_keys"]
+    assert app.test_client().get("/readyz").status_code == 200

@@ -37,3 +37,18 @@ def _hash_key() -> bytes:
 def number_hash(e164: str) -> str:
     """HMAC-SHA256 of a phone number in E.164 form (hex)."""
     return hmac.new(_hash_key(), e164.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def stored_secrets_readable() -> bool:
+    """Whether the configured field keys decrypt the secrets stored in the database.
+
+    False means ``FIELD_ENCRYPTION_KEYS`` lost a key still in use: every request needing
+    the number hash would fail, so readiness must say so instead of serving.
+    """
+    try:
+        for (value,) in db.session.execute(db.select(AppSecret.value)):
+            bytes.fromhex(value)
+    except ValueError:
+        db.session.rollback()
+        return False
+    return True
