@@ -1,0 +1,387 @@
+"""Benchmark (DESIGN §10): Twilio webhook latency and throughput on gunicorn, against a
+baseline in the same run. Targets for ``/twilio/sms``: median ≤ 1.3× the baseline's,
+throughput ≥ 70 % of it. Not a timed test.
+
+Run from the project root:
+
+    .venv/bin/python bench/webhook_bench.py [--clients 8] [--requests 200] [--write]
+        [--database-url postgresql://…]
+
+It starts, with the same gunicorn settings (``--workers 2 --threads 4``, loopback, free
+ports), a minimal Flask app returning fixed TwiML (``bench/baseline_app.py``) and the real
+app (``app:app``, ``HOTLINE_ENV=development``) on a private instance: a SQLite file in a
+temporary directory (or ``--database-url``: an empty database of your own, which it
+migrates and fills), a private embedded Valkey as ``REDIS_URL``, ``PUBLIC_BASE_URL`` set,
+after ``db upgrade``, ``geo load`` and ``demo load``. No worker runs: alerts stay in the
+outbox.
+
+A bounded load generator (``--clients`` threads, each with its own keep-alive
+``http.client`` connection, ``--requests`` requests per client, at most ``--max-seconds``
+per phase) posts signed webhooks: ``/twilio/sms`` (a new MessageSid and sender each, a
+Vietnamese message naming a place, so each creates a case and an alert) and
+``/twilio/voice`` (a new CallSid each). The baseline gets the same requests. Each phase is
+preceded by a warm-up. Afterwards the real app's stored webhook receipts are counted: an
+answer given from the fallback path (request spooled, not stored) fails the run (exit 1).
+With ``--write`` the table replaces this database's section of ``docs/BENCHMARKS.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import itertools
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from config import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN  # noqa: E402
+from hotline.telephony.twilio.signature import sign  # noqa: E402
+
+PUBLIC = "https://hotline.bench"
+PLACES = ["Tiên Yên", "Hạ Long", "Cẩm Phả", "Uông Bí", "Móng Cái", "Đông Triều", "Vân Đồn"]
+BODIES = [
+    "Tôi ở {place}, chồng tôi đánh tôi, cần giúp đỡ",
+    "Em đang ở {place}, bị bạo lực gia đình, xin hãy giúp em",
+    "Chị tôi ở {place} bị đánh tối qua, cần chỗ tạm lánh",
+]
+GUNICORN = ["--workers", "2", "--threads", "4", "--timeout", "30", "--keep-alive", "5"]
+DOC = ROOT / "docs" / "BENCHMARKS.md"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def sms_form(n: int, run: str) -> dict[str, str]:
+    place = PLACES[n % len(PLACES)]
+    return {
+        "MessageSid": f"SM{run}{n:020x}",
+        "SmsSid": f"SM{run}{n:020x}",
+        "AccountSid": DEV_TWILIO_ACCOUNT_SID,
+        "From": f"+849{next(NUMBERS):08d}",
+        "To": "+18001769",
+        "Body": BODIES[n % len(BODIES)].format(place=place),
+        "NumMedia": "0",
+    }
+
+
+def voice_form(n: int, run: str) -> dict[str, str]:
+    return {
+        "CallSid": f"CA{run}{n:020x}",
+        "AccountSid": DEV_TWILIO_ACCOUNT_SID,
+        "From": f"+848{next(NUMBERS):08d}",
+        "To": "+18001769",
+        "CallStatus": "ringing",
+        "Direction": "inbound",
+    }
+
+
+NUMBERS = itertools.count(1)  # a new sender for every request: each SMS opens a case
+FORMS = {"sms": sms_form, "voice": voice_form}
+
+
+@dataclass
+class Result:
+    latencies: list[float]
+    seconds: float
+    errors: int
+
+    @property
+    def rps(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def pct(self, p: float) -> float:
+        xs = sorted(self.latencies)
+        return xs[max(0, round(p * len(xs)) - 1)]
+
+
+def load(
+    port: int, kind: str, clients: int, per_client: int, max_seconds: float, start_at: int
+) -> Result:
+    """``clients`` threads, each sending ``per_client`` signed requests on one keep-alive
+    connection (or until ``max_seconds``); returns every completed request's latency."""
+    path = f"/twilio/{kind}"
+    run = uuid.uuid4().hex[:12]
+    # Prepared before the clock starts: signing is the client's cost, not the server's.
+    bodies = []
+    for c in range(clients):
+        mine = []
+        for i in range(per_client):
+            form = FORMS[kind](start_at + c * per_client + i, run)
+            mine.append((urlencode(form), sign(PUBLIC + path, form, DEV_TWILIO_AUTH_TOKEN)))
+        bodies.append(mine)
+    latencies: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    gate = threading.Barrier(clients + 1)
+    deadline = [0.0]
+
+    def client(mine: list[tuple[str, str]]) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine_lat = []
+        bad = 0
+        gate.wait()
+        for body, signature in mine:
+            if time.perf_counter() > deadline[0]:
+                break
+            headers = {
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": signature,
+            }
+            t0 = time.perf_counter()
+            try:
+                conn.request("POST", path, body=body.encode(), headers=headers)
+                response = conn.getresponse()
+                response.read()
+            except (OSError, http.client.HTTPException):
+                bad += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                continue
+            elapsed = time.perf_counter() - t0
+            if response.status == 200:
+                mine_lat.append(elapsed)
+            else:
+                bad += 1
+        conn.close()
+        with lock:
+            latencies.extend(mine_lat)
+            errors[0] += bad
+
+    threads = [threading.Thread(target=client, args=(b,), daemon=True) for b in bodies]
+    for t in threads:
+        t.start()
+    started = time.perf_counter()
+    deadline[0] = started + max_seconds
+    gate.wait()
+    for t in threads:
+        t.join(max_seconds + 60)
+    return Result(latencies, time.perf_counter() - started, errors[0])
+
+
+def wait_until_up(port: int, proc: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"gunicorn exited with {proc.returncode}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("gunicorn did not start")
+
+
+def gunicorn(target: str, port: int, env: dict[str, str], log: Path) -> subprocess.Popen:
+    exe = str(Path(sys.executable).parent / "gunicorn")
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [exe, target, "--bind", f"127.0.0.1:{port}", *GUNICORN],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,
+        )
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+def count_rows(database_url: str, table: str) -> int:
+    from sqlalchemy import create_engine, text
+
+    from config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(database_url))
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()  # noqa: S608
+    finally:
+        engine.dispose()
+
+
+def table_names(database_url: str) -> list[str]:
+    from sqlalchemy import create_engine, inspect
+
+    from config import normalise_database_url
+
+    engine = create_engine(normalise_database_url(database_url))
+    try:
+        return inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def table(rows: list[tuple[str, Result, Result]]) -> list[str]:
+    out = [
+        "| endpoint | server | requests | median | p95 | p99 | requests/s | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for kind, base, real in rows:
+        for name, r in (("baseline", base), ("hotline", real)):
+            out.append(
+                f"| `/twilio/{kind}` | {name} | {len(r.latencies)} | "
+                f"{ms(statistics.median(r.latencies))} | {ms(r.pct(0.95))} | "
+                f"{ms(r.pct(0.99))} | {r.rps:.0f} | {r.errors} |"
+            )
+    out += ["", "| endpoint | median ratio (target ≤ 1.3×) | throughput (target ≥ 70 %) |"]
+    out.append("|---|---:|---:|")
+    for kind, base, real in rows:
+        ratio = statistics.median(real.latencies) / statistics.median(base.latencies)
+        share = real.rps / base.rps
+        target = kind == "sms"
+        out.append(
+            f"| `/twilio/{kind}` | {ratio:.2f}×"
+            + (f" ({'met' if ratio <= 1.3 else 'NOT met'})" if target else "")
+            + f" | {share:.0%}"
+            + (f" ({'met' if share >= 0.7 else 'NOT met'})" if target else "")
+            + " |"
+        )
+    return out
+
+
+def write_section(lines: list[str], database: str) -> None:
+    """Replace this database's section (between its markers) or append one."""
+    start, end = (
+        f"<!-- webhook_bench:{database}:start -->",
+        f"<!-- webhook_bench:{database}:end -->",
+    )
+    section = "\n".join([start, *lines, end])
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + section + rest.split(end, 1)[1]
+    else:
+        text = text.rstrip("\n") + "\n\n" + section + "\n"
+    DOC.write_text(text, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (8)")
+    parser.add_argument("--requests", type=int, default=200, help="requests per client (200)")
+    parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per client")
+    parser.add_argument("--max-seconds", type=float, default=60, help="cap per phase (60)")
+    parser.add_argument("--database-url", help="a PostgreSQL database of your own")
+    parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
+    parser.add_argument("--keep", action="store_true", help="leave the servers up (profiling)")
+    args = parser.parse_args()
+
+    from hotline.embedded import start_embedded_redis
+
+    if args.database_url and table_names(args.database_url):
+        # Its keys would live in an earlier run's temporary instance directory.
+        raise SystemExit(
+            "--database-url must name an empty database, e.g.\n"
+            "  dropdb --if-exists -h 127.0.0.1 -U postgres bench_web && "
+            "createdb -h 127.0.0.1 -U postgres bench_web"
+        )
+    instance = Path(tempfile.mkdtemp(prefix="webhook-bench-"))
+    database_url = args.database_url or f"sqlite:///{instance / 'bench.sqlite3'}"
+    valkey, redis_url = start_embedded_redis()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TEST_"))},
+        "HOTLINE_ENV": "development",
+        "HOTLINE_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "PUBLIC_BASE_URL": PUBLIC,
+    }
+    flask = str(Path(sys.executable).parent / "flask")
+    log = instance / "bench.log"
+    for command in (["db", "upgrade"], ["geo", "load"], ["demo", "load"]):
+        with log.open("ab") as out:
+            subprocess.run(
+                [flask, "--app", "app", *command], cwd=ROOT, env=env, check=True, stdout=out
+            )
+    base_port, real_port = free_port(), free_port()
+    procs = [
+        gunicorn("bench.baseline_app:app", base_port, env, log),
+        gunicorn("app:app", real_port, env, log),
+    ]
+    rows = []
+    try:
+        for port, proc in zip((base_port, real_port), procs, strict=True):
+            wait_until_up(port, proc)
+        receipts_before = count_rows(database_url, "webhook_receipt")
+        sent = 0
+        offset = 0
+        for kind in ("sms", "voice"):
+            for port in (base_port, real_port):  # warm-up
+                load(port, kind, args.clients, args.warmup, args.max_seconds, offset)
+            offset += 10_000_000
+            sent += args.clients * args.warmup
+            base = load(base_port, kind, args.clients, args.requests, args.max_seconds, 0)
+            real = load(real_port, kind, args.clients, args.requests, args.max_seconds, offset)
+            offset += 10_000_000
+            sent += len(real.latencies)
+            rows.append((kind, base, real))
+            print(
+                f"{kind}: baseline {base.rps:.0f}/s median {ms(statistics.median(base.latencies))}"
+                f"; hotline {real.rps:.0f}/s median {ms(statistics.median(real.latencies))}",
+                file=sys.stderr,
+            )
+        stored = count_rows(database_url, "webhook_receipt") - receipts_before
+        spooled = sum(1 for f in (instance / "spool").rglob("*") if f.is_file())
+        if args.keep:
+            print(f"servers up: baseline :{base_port}, hotline :{real_port}; Enter to stop")
+            input()
+    finally:
+        for proc in procs:
+            stop(proc)
+        valkey.stop()
+
+    database = "PostgreSQL" if "postgres" in database_url else "SQLite (file)"
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        f"Measured {when} on {platform.platform()}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}; database {database}, embedded Valkey; gunicorn "
+        f"`{' '.join(GUNICORN)}` for both; {args.clients} concurrent keep-alive clients on the "
+        f"same machine, {args.requests} requests each after {args.warmup} warm-up each.",
+        "",
+        *table(rows),
+        "",
+        f"Hotline answers stored as webhook receipts: {stored} of {sent} sent "
+        f"(warm-up included); requests spooled by the fallback path: {spooled}.",
+    ]
+    print("\n".join(lines))
+    ok = stored == sent and spooled == 0
+    if not ok:
+        print(f"FAILED: the hotline did not store every request (log: {log})", file=sys.stderr)
+    elif args.write:
+        write_section(lines, "postgresql" if "postgres" in database_url else "sqlite")
+        print(f"\nwritten to {DOC.relative_to(ROOT)}", file=sys.stderr)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
