@@ -77,7 +77,9 @@ def _text(payload: dict, name: str, limit: int) -> str | None:
     value = payload.get(name, "")
     if value is None:
         value = ""
-    return value[:limit] if isinstance(value, str) else None
+    # No PostgreSQL text column can hold NUL (a message id or number holding one would
+    # fail the request and then its every replay from the spool).
+    return value.replace("\x00", "")[:limit] if isinstance(value, str) else None
 
 
 def parse(payload: Any) -> InboundSms | None:

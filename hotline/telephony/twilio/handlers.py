@@ -35,6 +35,12 @@ def public_url(path: str) -> str:
     return f"{base or ''}{path}"
 
 
+def _clean(form: Mapping[str, str]) -> dict[str, str]:
+    """The fields without NUL characters, which no PostgreSQL text column can hold (a sid,
+    number or digits holding one would fail the request and then its every replay)."""
+    return {name: (value or "").replace("\x00", "") for name, value in form.items()}
+
+
 def _sid(form: Mapping[str, str], *names: str) -> str:
     for name in names:
         value = (form.get(name) or "").strip()
@@ -70,6 +76,7 @@ def _once(key: str, work: Callable[[], str]) -> str:
 
 def sms(form: Mapping[str, str]) -> str:
     """An inbound SMS → the TwiML reply."""
+    form = _clean(form)
     sid = _sid(form, "MessageSid", "SmsSid", "SmsMessageSid")
     if not sid:
         # Not a message Twilio would send: answer safely, store nothing.
@@ -97,6 +104,7 @@ def _render(contact, actions) -> str:
 
 def voice_start(form: Mapping[str, str]) -> str:
     """An incoming call → the greeting and main menu."""
+    form = _clean(form)
     sid = _sid(form, "CallSid")
     if not sid:
         return twiml.fallback_voice()
@@ -112,6 +120,7 @@ def voice_start(form: Mapping[str, str]) -> str:
 
 def voice_step(step: str, form: Mapping[str, str], query: str) -> str:
     """A later step of a call (a ``<Gather>`` answer, the end of a ``<Dial>`` …)."""
+    form = _clean(form)
     sid = _sid(form, "CallSid")
     if not sid:
         return twiml.fallback_voice()
@@ -140,6 +149,7 @@ def voice_step(step: str, form: Mapping[str, str], query: str) -> str:
 
 def status(form: Mapping[str, str]) -> bool:
     """A call or message status callback; False when the id is unknown."""
+    form = _clean(form)
     message_sid = _sid(form, "MessageSid", "SmsSid")
     message_state = form.get("MessageStatus") or form.get("SmsStatus") or ""
     if message_sid and message_state:
@@ -162,6 +172,7 @@ def status(form: Mapping[str, str]) -> bool:
 
 def replay(path: str, form: Mapping[str, str]) -> None:
     """Feed a spooled request into the normal flow (see ``hotline.telephony.spool``)."""
+    form = _clean(form)
     if path in ("/twilio/sms", "/twilio/fallback/sms"):
         sms(form)
     elif path == STATUS_PATH:
