@@ -165,6 +165,7 @@ class BaseConfig:
 
         escalate_after = _int(self.env, "ALERT_ESCALATE_AFTER_SECONDS", 900, errors)
         retention_days = _int(self.env, "RETENTION_DAYS", 365, errors)
+        twilio_timeout = _int(self.env, "TWILIO_TIMEOUT_SECONDS", 10, errors)
         follow_up_days = _int_list(self.env, "FOLLOW_UP_DAYS", "3,14", errors)
         reminder_days = _int(self.env, "OUTCOME_REMINDER_DAYS", 3, errors)
         overdue_days = _int(self.env, "OUTCOME_OVERDUE_DAYS", 7, errors)
@@ -199,6 +200,7 @@ class BaseConfig:
             "TWILIO_LIVE": bool(get("TWILIO_ACCOUNT_SID") and get("TWILIO_AUTH_TOKEN")),
             "TWILIO_API_BASE_URL": get("TWILIO_API_BASE_URL") or None,
             "TWILIO_SMS_FROM": get("TWILIO_SMS_FROM") or None,
+            "TWILIO_TIMEOUT_SECONDS": twilio_timeout,
             "PUBLIC_BASE_URL": get("PUBLIC_BASE_URL").rstrip("/") or None,
             # Inbound SMS from a local carrier gateway; unset = that endpoint is off.
             "SMS_GATEWAY_SECRET": get("SMS_GATEWAY_SECRET") or None,

@@ -38,6 +38,8 @@ class FakeTwilio:
     #: Scripted answers, used first-in first-out: (HTTP status, Twilio error code).
     failures: list[tuple[int, int]] = field(default_factory=list)
     delay: float = 0.0
+    #: How many more POSTs ``delay`` applies to (None: all of them).
+    delay_posts: int | None = None
     #: Seconds to wait after accepting a message before answering (see module docstring).
     hold_after_accept: float = 0.0
     _server: ThreadingHTTPServer | None = None
@@ -133,8 +135,12 @@ class FakeTwilio:
                     if token == fake.auth_token:
                         account = user
                 record = Recorded("POST", self.path, form, account)
-                if fake.delay:
-                    threading.Event().wait(fake.delay)
+                with fake._lock:
+                    wait = fake.delay if fake.delay_posts is None or fake.delay_posts > 0 else 0
+                    if wait and fake.delay_posts:
+                        fake.delay_posts -= 1
+                if wait:
+                    threading.Event().wait(wait)
                 with fake._lock:
                     fake.requests.append(record)
                     failure = fake.failures.pop(0) if fake.failures else None

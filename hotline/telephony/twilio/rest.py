@@ -12,18 +12,25 @@ from hotline.telephony import SendError, SendResult
 #: Twilio error codes that will never succeed on retry (invalid "To", unsubscribed
 #: recipient, not a mobile number, landline or unreachable carrier, blocked, …).
 PERMANENT_CODES = frozenset({21211, 21408, 21610, 21612, 21614, 30003, 30004, 30005, 30006})
+#: Default client timeout; ``TWILIO_TIMEOUT_SECONDS`` overrides it (tests use a short one).
 TIMEOUT_SECONDS = 10
 
-_clients: dict[tuple[str, str, str | None], Client] = {}
+_clients: dict[tuple[str, str, str | None, float], Client] = {}
 
 
 def twilio_client() -> Client:
     """One client per process and configuration, pointed at the configured base URL."""
     cfg = current_app.config
-    key = (cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"], cfg["TWILIO_API_BASE_URL"])
+    timeout = cfg.get("TWILIO_TIMEOUT_SECONDS") or TIMEOUT_SECONDS
+    key = (
+        cfg["TWILIO_ACCOUNT_SID"],
+        cfg["TWILIO_AUTH_TOKEN"],
+        cfg["TWILIO_API_BASE_URL"],
+        timeout,
+    )
     client = _clients.get(key)
     if client is None:
-        client = Client(key[0], key[1], http_client=TwilioHttpClient(timeout=TIMEOUT_SECONDS))
+        client = Client(key[0], key[1], http_client=TwilioHttpClient(timeout=timeout))
         if key[2]:
             client.api.base_url = key[2].rstrip("/")
         _clients[key] = client
