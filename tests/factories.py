@@ -36,3 +36,27 @@ def directory_csv(rows: list[dict[str, str]], header: tuple[str, ...] = COLUMNS)
     writer.writeheader()
     writer.writerows(rows)
     return out.getvalue().encode("utf-8")
+
+
+#: Personal values in test cases: they must never appear in logs, SMS or reports.
+CANARY_NOTE = "canary-note-chồng-đánh-Nguyễn-Thị-Canary"
+CANARY_PHONE = "0900 777 111"
+
+
+def case_body(**overrides) -> dict:
+    """A valid ``POST /api/v1/cases`` body (DESIGN.md section 7) with canary personal values."""
+    body = {
+        "channel": "voice",
+        "area": {"commune_code": "06862"},
+        "survivor": {"sex": "female", "age_band": "26-40"},
+        "violence_types": ["physical_assault"],
+        "contexts": ["domestic_violence"],
+        "perpetrator": {"relationship": "husband", "sex": "male"},
+        "risk": "high",
+        "needs": ["counselling"],
+        "consent": {"referral": True, "follow_up": True, "reporting": True},
+        "safe_contact": {"channel": "sms", "phone": CANARY_PHONE, "hours": "09:00-11:00"},
+        "notes": CANARY_NOTE,
+    }
+    body.update(overrides)
+    return body

@@ -12,27 +12,8 @@ from hotline.demo import load_demo
 from hotline.errors import ValidationError
 from hotline.privacy import number_hash
 from models import Alert, Case, OutboxItem, Referral, db
-
-CANARY_NOTE = "canary-note-chồng-đánh-Nguyễn-Thị-Canary"
-CANARY_PHONE = "0900 777 111"
-
-
-def body(**overrides):
-    b = {
-        "channel": "voice",
-        "area": {"commune_code": "06862"},
-        "survivor": {"sex": "female", "age_band": "26-40"},
-        "violence_types": ["physical_assault"],
-        "contexts": ["domestic_violence"],
-        "perpetrator": {"relationship": "husband", "sex": "male"},
-        "risk": "high",
-        "needs": ["counselling"],
-        "consent": {"referral": True, "follow_up": True, "reporting": True},
-        "safe_contact": {"channel": "sms", "phone": CANARY_PHONE, "hours": "09:00-11:00"},
-        "notes": CANARY_NOTE,
-    }
-    b.update(overrides)
-    return b
+from tests.factories import CANARY_NOTE, CANARY_PHONE
+from tests.factories import case_body as body
 
 
 @pytest.fixture

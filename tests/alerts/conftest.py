@@ -17,31 +17,26 @@ import pytest
 from hotline.cases import create_case, parse_case_body
 from hotline.demo import load_demo
 from models import Case, ServicePoint, db
+from tests import factories
 from tests.conftest import ROOT
 
 FLASK = str(Path(sys.executable).parent / "flask")
 
-CANARY_NOTE = "canary-note-chồng-đánh-Nguyễn-Thị-Canary"
-CANARY_SAFE_PHONE = "0900 777 111"
+CANARY_NOTE = factories.CANARY_NOTE
+CANARY_SAFE_PHONE = factories.CANARY_PHONE
 SAFE_E164 = "+84900777111"
 
 
 def case_body(**overrides) -> dict:
-    body = {
-        "channel": "voice",
-        "area": {"commune_code": "06862"},
-        "survivor": {"sex": "female", "age_band": "26-40"},
-        "violence_types": ["physical_assault"],
-        "contexts": ["domestic_violence"],
-        "perpetrator": {"relationship": "husband", "sex": "male"},
-        "risk": "high",
-        "needs": ["counselling", "psychosocial"],
-        "consent": {"referral": True, "follow_up": False, "reporting": True},
-        "safe_contact": {"channel": "none"},
-        "notes": CANARY_NOTE,
-    }
-    body.update(overrides)
-    return body
+    """The shared test body: referral and reporting consent, no follow-up."""
+    return factories.case_body(
+        **{
+            "needs": ["counselling", "psychosocial"],
+            "consent": {"referral": True, "follow_up": False, "reporting": True},
+            "safe_contact": {"channel": "none"},
+            **overrides,
+        }
+    )
 
 
 def new_case(**overrides) -> Case:

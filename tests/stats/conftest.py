@@ -11,6 +11,7 @@ from hotline.accounts import create_user, issue_token
 from hotline.cases import create_case, parse_case_body
 from hotline.demo import load_demo
 from models import Case, db
+from tests import factories
 
 CANARIES = {
     "note": "canary-ghi-chú-Trần-Thị-Canary-bị-chồng-đánh",
@@ -23,21 +24,18 @@ CANARIES = {
 
 
 def case_body(**overrides) -> dict:
-    b = {
-        "channel": "voice",
-        "area": {"commune_code": "06862"},
-        "survivor": {"sex": "female", "age_band": "26-40"},
-        "violence_types": ["physical_assault"],
-        "contexts": ["domestic_violence"],
-        "perpetrator": {"relationship": "husband", "sex": "male"},
-        "risk": "high",
-        "needs": ["counselling"],
-        "consent": {"referral": True, "follow_up": True, "reporting": True},
-        "safe_contact": {"channel": "sms", "phone": CANARIES["phone"], "hours": "09:00-11:00"},
-        "notes": CANARIES["note"],
-    }
-    b.update(overrides)
-    return b
+    """The shared test body with this suite's canaries."""
+    return factories.case_body(
+        **{
+            "safe_contact": {
+                "channel": "sms",
+                "phone": CANARIES["phone"],
+                "hours": "09:00-11:00",
+            },
+            "notes": CANARIES["note"],
+            **overrides,
+        }
+    )
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from hotline.cases import create_case, parse_case_body
 from hotline.demo import DEMO_LOGINS, load_demo
 from hotline.privacy import number_hash
 from models import Case, Contact, Message, ServicePoint, User, db
+from tests.factories import case_body
 
 PASSWORDS = {login.username: login.password for login in DEMO_LOGINS}
 ROLE_USERS = {login.role: login.username for login in DEMO_LOGINS}
@@ -21,24 +22,6 @@ OTHER_SW = "sw-dam-ha"
 OTHER_SW_PASSWORD = "other-social-worker-pw"
 OTHER_POINT = "DEMO-DCTC-06895"
 _sid = itertools.count(1)
-
-
-def case_body(**overrides):
-    body = {
-        "channel": "voice",
-        "area": {"commune_code": "06862"},
-        "survivor": {"sex": "female", "age_band": "26-40"},
-        "violence_types": ["physical_assault"],
-        "contexts": ["domestic_violence"],
-        "perpetrator": {"relationship": "husband", "sex": "male"},
-        "risk": "high",
-        "needs": ["counselling"],
-        "consent": {"referral": True, "follow_up": True, "reporting": True},
-        "safe_contact": {"channel": "sms", "phone": "0900 777 111", "hours": "09:00-11:00"},
-        "notes": "canary-note-Nguyễn-Thị-Canary",
-    }
-    body.update(overrides)
-    return body
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import text
 
 from models import AuditEvent, Case, OutboxItem, Referral, db
+from tests.factories import CANARY_NOTE
 from tests.web.conftest import ROLE_USERS, case_body
 
 
@@ -106,7 +107,7 @@ def test_a_revoked_user_token_stops_working(api, token_for, app):
 def test_operator_sees_the_whole_case_and_the_view_is_audited(api, token_for, make_case, app):
     reference = make_case()
     data = api.get(f"/api/v1/cases/{reference}", headers=token_for("operator")).get_json()
-    assert data["notes"] == "canary-note-Nguyễn-Thị-Canary"
+    assert data["notes"] == CANARY_NOTE
     assert data["safe_contact"]["phone"] == "+84900777111"
     assert data["violence_types"] == ["physical_assault"]
     with app.app_context():
