@@ -100,12 +100,17 @@ def decline_referral(referral_id: int):
         decline(referral, current_user(), request.form.get("reason", "")[:2000])
         db.session.commit()
     except ValidationError as exc:
-        db.session.rollback()
-        for messages in exc.errors.values():
-            for message in messages:
-                flash(message, "error")
-        return _back(referral)
+        return _refused(referral, exc)
     flash(_("You declined %(reference)s.", reference=referral.case.reference), "ok")
+    return _back(referral)
+
+
+def _refused(referral, exc: ValidationError):
+    """Nothing stored: show each problem and go back to the referral."""
+    db.session.rollback()
+    for messages in exc.errors.values():
+        for message in messages:
+            flash(message, "error")
     return _back(referral)
 
 
@@ -124,10 +129,6 @@ def outcome(referral_id: int):
         record_perpetrator_outcome(referral.case, **perpetrator, user=current_user())
         db.session.commit()
     except ValidationError as exc:
-        db.session.rollback()
-        for messages in exc.errors.values():
-            for message in messages:
-                flash(message, "error")
-        return _back(referral)
+        return _refused(referral, exc)
     flash(_("Outcome recorded for %(reference)s.", reference=referral.case.reference), "ok")
     return _back(referral)
