@@ -106,47 +106,41 @@ def purge_expired(
     cutoff = now - timedelta(days=days)
     result = PurgeResult()
 
-    for ids in _batches(_expired_case_ids(cutoff)):
+    def shred(ids: list[int], model, values: dict, key=None) -> None:
         db.session.execute(
-            update(Case)
-            .where(Case.id.in_(ids))
-            .values(notes=None, safe_phone=None, purged_at=now)
+            update(model)
+            .where((key if key is not None else model.id).in_(ids))
+            .values(**values)
             .execution_options(synchronize_session=False)
         )
-        db.session.execute(
-            update(Referral)
-            .where(Referral.case_id.in_(ids))
-            .values(outcome_notes=None, decline_reason=None, override_reason=None)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-        result.cases += len(ids)
-        if progress:
-            progress(len(ids))
 
-    for ids in _batches(_expired_contact_ids(cutoff)):
-        db.session.execute(
-            update(Contact)
-            .where(Contact.id.in_(ids))
-            .values(caller_number=None, recording_url=None)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
-        result.contacts += len(ids)
-        if progress:
-            progress(len(ids))
+    def in_batches(id_query, shred_batch) -> int:
+        done = 0
+        for ids in _batches(id_query):
+            shred_batch(ids)
+            db.session.commit()
+            done += len(ids)
+            if progress:
+                progress(len(ids))
+        return done
 
-    for ids in _batches(_expired_message_ids(cutoff)):
-        db.session.execute(
-            update(Message)
-            .where(Message.id.in_(ids))
-            .values(body=None)
-            .execution_options(synchronize_session=False)
+    def shred_cases(ids: list[int]) -> None:
+        shred(ids, Case, {"notes": None, "safe_phone": None, "purged_at": now})
+        shred(
+            ids,
+            Referral,
+            {"outcome_notes": None, "decline_reason": None, "override_reason": None},
+            key=Referral.case_id,
         )
-        db.session.commit()
-        result.messages += len(ids)
-        if progress:
-            progress(len(ids))
+
+    result.cases = in_batches(_expired_case_ids(cutoff), shred_cases)
+    result.contacts = in_batches(
+        _expired_contact_ids(cutoff),
+        lambda ids: shred(ids, Contact, {"caller_number": None, "recording_url": None}),
+    )
+    result.messages = in_batches(
+        _expired_message_ids(cutoff), lambda ids: shred(ids, Message, {"body": None})
+    )
 
     if result.total:
         record_event(
