@@ -299,19 +299,21 @@ def refer(case: Case, point: ServicePoint, *, step: int, reason: str | None, **k
     referral = Referral(
         case=case, service_point=point, step=step, urgency=case.risk, reason=reason, **kw
     )
-    db.session.add(referral)
-    db.session.flush()
     alert = Alert(
-        referral_id=referral.id,
+        referral=referral,
         service_point_id=point.id,
         kind="referral" if step == 0 else "escalation",
         to_phone=point.alert_phone,
         escalate_at=utcnow() + escalation_delay(case.risk),
     )
-    db.session.add(alert)
-    db.session.flush()
+    db.session.add_all((referral, alert))
+    db.session.flush()  # the alert's id, for the job
     add_work(
-        SEND_ALERT_JOB, {"alert_id": alert.id}, queue="alerts", dedupe_key=f"alert:{alert.id}"
+        SEND_ALERT_JOB,
+        {"alert_id": alert.id},
+        queue="alerts",
+        dedupe_key=f"alert:{alert.id}",
+        fresh=True,  # the alert was just created: nobody can have queued it yet
     )
     return referral
 
@@ -327,21 +329,26 @@ def find_contact(sid: str) -> Contact | None:
 
 
 def create_case(
-    data: CaseInput, *, actor: User | str, place: object | None = None
+    data: CaseInput,
+    *,
+    actor: User | str,
+    place: object | None = None,
+    contact: Contact | None = None,
 ) -> tuple[Case, Decision]:
     """Store a case, route it and, with referral consent, refer it and queue the alerts.
 
     ``place`` is an already-resolved place (a ``PlaceMatch`` from the SMS or voice flow);
-    otherwise ``data.area`` is resolved. Runs in the caller's transaction; the caller
-    commits (one commit: case, referral, alert and outbox rows together, or nothing).
+    otherwise ``data.area`` is resolved. ``contact`` is the call or conversation the case
+    comes from when the caller already holds it (else ``data.contact_sid`` names it).
+    Runs in the caller's transaction; the caller commits (one commit: case, referral,
+    alert and outbox rows together, or nothing).
     """
     if place is None:
         place = resolve_area(data.area)
     decision = decide(
         place, needs=set(data.needs), risk=data.risk, age_band=data.survivor_age_band
     )
-    contact = None
-    if data.contact_sid:
+    if contact is None and data.contact_sid:
         contact = db.session.scalar(
             select(Contact).where(Contact.provider_sid == data.contact_sid)
         )
@@ -381,6 +388,7 @@ def create_case(
         safe_hours=data.safe_hours,
         notes=data.notes,
         routing=routing_record(decision),
+        status="referred" if data.consent_referral and decision.primary is not None else "open",
         created_by_id=actor.id if isinstance(actor, User) else None,
     )
     for dimension, codes in (
@@ -416,7 +424,6 @@ def create_case(
         )
         if decision.police and decision.police.code != primary_code:
             refer(case, points[decision.police.code], step=0, reason="police")
-        case.status = "referred"
     record_event(
         actor,
         "case.create",

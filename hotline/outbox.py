@@ -23,14 +23,17 @@ def add_work(
     queue: str = "default",
     dedupe_key: str | None = None,
     available_at: datetime | None = None,
+    fresh: bool = False,
 ) -> OutboxItem:
     """Add a job to the current transaction; payloads hold ids, never personal data.
 
     With ``dedupe_key`` the same work is added only once (the existing row is returned).
+    ``fresh`` says the key names something created in this transaction, so there is
+    nothing to look up (the key's unique index still guards it).
     """
     if queue not in QUEUES:
         raise ValueError(f"unknown queue {queue!r}")
-    if dedupe_key is not None:
+    if dedupe_key is not None and not fresh:
         existing = db.session.scalar(select(OutboxItem).where(OutboxItem.dedupe_key == dedupe_key))
         if existing is not None:
             return existing

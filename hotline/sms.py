@@ -173,8 +173,8 @@ def _route(contact: Contact, place: PlaceMatch | None, first: bool) -> str:
         consent_follow_up=False,
         consent_reporting=False,
     )
-    case, decision = create_case(data, actor="sms", place=place)
-    case.contact_id = contact.id
+    db.session.flush()  # the contact's id, before the case refers to it
+    _case, decision = create_case(data, actor="sms", place=place, contact=contact)
     contact.status = "routed"
     contact.pending_places = None
     contact.commune_code = (

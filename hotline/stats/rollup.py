@@ -75,9 +75,14 @@ def _forget_marked_days(session: Session, *_args) -> None:
     session.info.pop(_MARKED, None)
 
 
+def _loaded(session: Session, model: type, pk: int):
+    """The object from the session's identity map, or None (never a query)."""
+    return session.identity_map.get(inspect(model).identity_key_from_primary_key((pk,)))
+
+
 def _created_at_of(session: Session, case_id: int) -> datetime | None:
     """A case's creation time from the identity map when it is loaded (no query)."""
-    case = session.identity_map.get(inspect(Case).identity_key_from_primary_key((case_id,)))
+    case = _loaded(session, Case, case_id)
     if case is not None and "created_at" in case.__dict__:
         return case.created_at
     return None
@@ -117,7 +122,12 @@ def _after_flush(session: Session, _context) -> None:
         elif isinstance(obj, CaseCode | Referral) and obj.case_id is not None:
             case_ids.add(obj.case_id)
         elif isinstance(obj, Alert) and obj.referral_id is not None:
-            referral_ids.add(obj.referral_id)
+            # Its referral, when at hand (flushed with it, or loaded): no query.
+            referral = obj.__dict__.get("referral") or _loaded(session, Referral, obj.referral_id)
+            if referral is not None and referral.case_id is not None:
+                case_ids.add(referral.case_id)
+            else:
+                referral_ids.add(obj.referral_id)
     conn = session.connection()
     for case_id in list(case_ids):
         known = _created_at_of(session, case_id)
