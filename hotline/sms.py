@@ -19,7 +19,7 @@ from datetime import timedelta
 import phonenumbers
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select
 
 from hotline.alerts import try_sms_acknowledgement
 from hotline.cases import CaseInput, create_case
@@ -28,7 +28,7 @@ from hotline.telephony import InboundSms
 from hotline.telephony.pending import pending_candidates, remember_candidates
 from hotline.telephony.receipts import caller_identity
 from hotline.telephony.segments import segments
-from models import Contact, Message, OptOut, db
+from models import Contact, Message, OptOut, SenderLock, db
 from models.types import utcnow
 from routing.resolve import (
     AMBIGUOUS,
@@ -139,6 +139,15 @@ def _conversation(
     return contact, True
 
 
+def _hold_sender(caller_hash: str) -> None:
+    """Wait for, then hold until commit, this sender's lock (see ``SenderLock``): two
+    messages from one number handled at once would otherwise both find no conversation
+    and open two. Nothing stays stored."""
+    lock = SenderLock.__table__
+    db.session.execute(insert(lock).values(number_hash=caller_hash))
+    db.session.execute(delete(lock).where(lock.c.number_hash == caller_hash))
+
+
 def _set_opt_out(caller_hash: str, opted_out: bool) -> None:
     row = db.session.get(OptOut, caller_hash)
     if row is None:
@@ -246,6 +255,8 @@ def handle_sms(msg: InboundSms) -> str:
         if ack is not None:
             return ack
 
+    if caller_hash:
+        _hold_sender(caller_hash)
     kw = keyword(body)
     contact, first = _conversation(msg.provider, number, caller_hash, msg.to or "")
     if first and (_looks_english(body) or body.strip().casefold() in ("help", "info")):

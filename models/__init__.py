@@ -26,7 +26,7 @@ db = SQLAlchemy(model_class=Base)
 
 from models.audit import AuditEvent  # noqa: E402
 from models.cases import Alert, Case, CaseCode, FollowUp, Referral  # noqa: E402
-from models.contacts import Contact, Message, OptOut  # noqa: E402
+from models.contacts import Contact, Message, OptOut, SenderLock  # noqa: E402
 from models.delivery import OutboundSms  # noqa: E402
 from models.directory import ServicePoint  # noqa: E402
 from models.geo import CommuneMerge, District, NewCommune, OldCommune  # noqa: E402
@@ -57,6 +57,7 @@ __all__ = [
     "OutboxItem",
     "Referral",
     "ReportPush",
+    "SenderLock",
     "ServicePoint",
     "StatDirtyDay",
     "StatRollup",

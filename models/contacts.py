@@ -87,3 +87,14 @@ class OptOut(db.Model):
     number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     opted_out: Mapped[bool] = mapped_column(Boolean, default=True)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SenderLock(db.Model):
+    """A per-sender lock held while one inbound SMS is handled, never a stored row: the
+    handler inserts the sender's hash and deletes it in the same transaction, so a second
+    message from the same number waits (on the primary key) until the first commits and
+    then finds its conversation instead of opening another."""
+
+    __tablename__ = "sender_lock"
+
+    number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
