@@ -269,6 +269,26 @@ def next_point(case: Case) -> ServicePoint | None:
     return provincial_centre(exclude=referred)
 
 
+def alert_not_delivered(alert: Alert, code: str) -> None:
+    """An alert that will not reach its point (the provider refused it, retries ran out,
+    or the carrier reported it undelivered): flag it for administrators and move the
+    chain on at once, since an unreachable point must not hold the case until the
+    deadline. In the caller's transaction."""
+    alert.error_code = (code or alert.error_code or "failed")[:10]
+    referral = alert.referral
+    if referral.acknowledged_at is None and alert.escalated_at is None:
+        now = utcnow()
+        if alert.escalate_at is None or alert.escalate_at > now:
+            alert.escalate_at = now
+    record_event(
+        "system",
+        "alert.failed",
+        "alert",
+        alert.id,
+        {"code": alert.error_code, "case": referral.case.reference, "referral": referral.id},
+    )
+
+
 def check_escalations(now: datetime | None = None, limit: int = 100) -> int:
     """Escalate every alert past its deadline whose referral nobody acknowledged."""
     now = now or utcnow()

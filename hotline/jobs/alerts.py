@@ -14,12 +14,11 @@ from flask_babel import gettext as _
 from rq import get_current_job
 from sqlalchemy import select
 
-from hotline.alerts import alert_text, commune_committee, place_text
+from hotline.alerts import alert_not_delivered, alert_text, commune_committee, place_text
 from hotline.audit import record_event
 from hotline.delivery import RetryLater, send_once
 from hotline.jobs import job
 from models import Alert, Case, Contact, OutboundSms, User, db
-from models.types import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -84,21 +83,10 @@ def send_alert(alert_id: int) -> str:
 
 
 def _flag_failed(alert: Alert, code: str) -> None:
-    """Flag a failed alert for administrators and move the chain on at once: a point
-    that cannot be reached must not hold the case until the deadline."""
+    """Flag a failed alert and move the chain on at once (see ``alert_not_delivered``)."""
     alert = db.session.get(Alert, alert.id)
     alert.status = "failed"
-    alert.error_code = code[:10]
-    referral = alert.referral
-    if referral.acknowledged_at is None and alert.escalated_at is None:
-        alert.escalate_at = utcnow()
-    record_event(
-        "system",
-        "alert.failed",
-        "alert",
-        alert.id,
-        {"code": code, "case": referral.case.reference, "referral": referral.id},
-    )
+    alert_not_delivered(alert, code)
     db.session.commit()
     log.error("alert %s failed permanently (%s); escalating", alert.id, code)
 

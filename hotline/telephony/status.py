@@ -19,6 +19,8 @@ DELIVERY_RANK = {
     "failed": 5,
     "read": 6,
 }
+#: Final statuses saying the message did not reach the phone.
+UNDELIVERED = frozenset({"undelivered", "failed"})
 #: Statuses a row may hold before delivery is known; others (``acknowledged``,
 #: ``escalated`` …) belong to the alert and follow-up logic and are left alone.
 _UPDATABLE = frozenset({*DELIVERY_RANK, "pending", "received", "replied"})
@@ -45,4 +47,10 @@ def message_status(sid: str, status: str, error_code: str) -> bool:
             continue
         if DELIVERY_RANK.get(status, 0) >= DELIVERY_RANK.get(current, 0):
             row.status = status
+            if isinstance(row, Alert) and status in UNDELIVERED and current not in UNDELIVERED:
+                # The carrier could not deliver it (phone off, number gone): the next
+                # point is alerted now, not after the acknowledgement deadline.
+                from hotline.alerts import alert_not_delivered
+
+                alert_not_delivered(row, error_code or status)
     return found

@@ -148,3 +148,44 @@ def test_job_retry_policy_is_declared_where_the_relay_enqueues(directory, fake_t
     assert relay() == 0  # a second relay enqueues nothing
     assert len(get_queue("alerts").jobs) == 1
     assert db.session.scalar(db.select(Referral.status)) == "pending"
+
+
+def test_alert_reported_undelivered_by_the_carrier_moves_the_chain_on_at_once(
+    app, directory, fake_twilio, run_burst
+):
+    from tests.telephony.conftest import BASE, Twilio
+
+    case = new_case()
+    chain, reference = case.routing["chain"], case.reference
+    run_burst()
+    assert [m.form["To"] for m in fake_twilio.messages] == [point(chain[0]).alert_phone]
+    sid = fake_twilio.messages[0].sid
+
+    # The phone is off: Twilio's status callback says the alert never arrived.
+    saved = app.config["PUBLIC_BASE_URL"]
+    app.config["PUBLIC_BASE_URL"] = BASE
+    try:
+        twilio = Twilio(app, app.test_client())
+        for _ in range(2):  # Twilio may repeat a callback: one flag, one escalation
+            response = twilio.status(
+                MessageSid=sid, MessageStatus="undelivered", ErrorCode="30003"
+            )
+            assert response.status_code == 204
+    finally:
+        app.config["PUBLIC_BASE_URL"] = saved
+
+    db.session.remove()
+    first = db.session.scalars(db.select(Alert).order_by(Alert.id)).first()
+    assert first.status == "undelivered" and first.error_code == "30003"
+    flagged = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.action == "alert.failed")
+    ).all()
+    assert [e.object_id for e in flagged] == [str(first.id)]
+
+    run_burst()  # the escalation check runs in the worker; it does not wait for the deadline
+
+    assert [m.form["To"] for m in fake_twilio.messages] == [
+        point(chain[0]).alert_phone,
+        point(chain[1]).alert_phone,
+    ]
+    assert reference in fake_twilio.messages[1].form["Body"]
