@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cryptography.fernet import Fernet
@@ -45,6 +46,27 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+#: libpq settings for PostgreSQL: a database that does not answer (host gone, network cut,
+#: server hung) must fail a webhook within seconds, so it spools the request and gives the
+#: emergency numbers inside Twilio's 15 s, instead of holding a server thread for ever.
+POSTGRES_CONNECT_ARGS = {
+    "connect_timeout": 3,  # seconds, per connection attempt
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 8000,  # ms: data sent but not acknowledged
+}
+
+
+def engine_options(database_url: str) -> dict[str, Any]:
+    """SQLAlchemy engine options for this database."""
+    options: dict[str, Any] = {"pool_pre_ping": True}
+    if normalise_database_url(database_url).startswith("postgresql"):
+        options["connect_args"] = dict(POSTGRES_CONNECT_ARGS)
+    return options
 
 
 def _instance_secret(instance: Path, name: str, make: Callable[[], str]) -> str:
@@ -191,7 +213,7 @@ class BaseConfig:
             "INSTANCE_PATH": str(instance),
             "SECRET_KEY": secret_key,
             "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
-            "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+            "SQLALCHEMY_ENGINE_OPTIONS": engine_options(database_url),
             "REDIS_URL": redis_url or None,
             "FIELD_ENCRYPTION_KEYS": keys,
             "TWILIO_ACCOUNT_SID": get("TWILIO_ACCOUNT_SID") or DEV_TWILIO_ACCOUNT_SID,
