@@ -442,7 +442,9 @@ def call_status(
     contact.ended_at = utcnow()
     if duration.isdigit():
         contact.duration_seconds = int(duration)
-    if contact.answered_at is not None:
+    if contact.status == "fallback":
+        pass  # the caller heard only the fallback: it stays marked, for its callback
+    elif contact.answered_at is not None:
         contact.status = "completed"
     elif contact.recording_sid or contact.recording_url:
         contact.status = "voicemail"

@@ -10,6 +10,7 @@ its transaction committed.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -92,11 +93,14 @@ def replay_spool(limit: int | None = None) -> dict[str, int]:
     for path in pending_files()[:limit]:
         try:
             record = read_record(path)
+        except FileNotFoundError:
+            continue  # another replay (worker or command) took it meanwhile
         except Exception:  # an unreadable file must not block the others
             log.error("spool file unreadable: %s", path.name)
             failed = path.parent / "failed"
             failed.mkdir(exist_ok=True)
-            os.replace(path, failed / path.name)
+            with contextlib.suppress(FileNotFoundError):
+                os.replace(path, failed / path.name)
             counts["unreadable"] += 1
             continue
         try:

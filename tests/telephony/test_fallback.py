@@ -119,3 +119,67 @@ def test_a_file_that_fails_to_replay_stays_for_the_next_run(broken_app, director
     monkeypatch.undo()
     assert replay_spool()["replayed"] == 1
     assert count(Case) == 1
+
+
+def test_two_replays_at_once_share_the_spool_without_errors(broken_app, app, directory):
+    """The worker's replay and an administrator's ``spool replay`` may overlap: a file the
+    other one took is skipped, never reported unreadable, and every message is stored once."""
+    import threading
+
+    from models import Message
+
+    db.session.commit()
+    sids = [f"SM{n:032d}" for n in range(40)]
+    for n, sid in enumerate(sids):
+        sender = f"+8490055{n:04d}"
+        broken_app.post("/twilio/fallback/sms", {"MessageSid": sid, "From": sender, "Body": "alo"})
+    assert len(pending_files()) == len(sids)
+
+    results: list[dict[str, int]] = []
+    errors: list[BaseException] = []
+
+    def replay() -> None:
+        try:
+            with app.app_context():
+                results.append(replay_spool())
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=replay) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+
+    assert errors == []
+    assert [r["unreadable"] for r in results] == [0, 0]
+    assert [r["failed"] for r in results] == [0, 0]
+    assert pending_files() == []
+    db.session.remove()
+    stored = db.session.scalars(
+        select(Message.provider_sid).where(Message.direction == "in")
+    ).all()
+    assert sorted(stored) == sorted(sids)
+
+
+def test_a_status_report_for_a_call_still_in_the_spool_is_replayed_after_it(
+    broken_app, twilio, directory
+):
+    sid = "CA" + "6" * 32
+    broken_app.post("/twilio/fallback", {"CallSid": sid, "From": CALLER})
+    # The database is back; Twilio reports the end of the call before the spool is replayed.
+    response = twilio.status(CallSid=sid, CallStatus="completed", CallDuration="42")
+    assert response.status_code == 204
+    assert len(pending_files()) == 2
+
+    assert replay_spool() == {"replayed": 2, "failed": 0, "unreadable": 0}
+    contact = db.session.scalars(select(Contact)).one()
+    assert contact.provider_sid == sid and contact.duration_seconds == 42
+    assert contact.ended_at is not None
+    assert contact.status == "fallback" and contact.callback_requested
+
+
+def test_a_status_report_for_an_unknown_call_is_not_kept_when_nothing_waits(twilio, ctx):
+    response = twilio.status(CallSid="CA" + "7" * 32, CallStatus="completed")
+    assert response.status_code == 204
+    assert pending_files() == []

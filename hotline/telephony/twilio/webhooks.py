@@ -14,7 +14,7 @@ import logging
 from flask import Blueprint, Response, request
 from werkzeug.exceptions import HTTPException
 
-from hotline.telephony.spool import spool_request
+from hotline.telephony.spool import pending_files, spool_request
 from hotline.telephony.twilio import handlers, twiml
 from hotline.telephony.twilio.signature import valid_signature
 from models import db
@@ -85,7 +85,10 @@ def incoming_sms():
 @bp.post("/status")
 def status_callback():
     """Call progress and message delivery reports."""
-    handlers.status(request.form)
+    if not handlers.status(request.form) and pending_files():
+        # Its call may still wait in the spool (the database was down when it came in):
+        # keep the report to replay after it, oldest first.
+        spool_request(handlers.PROVIDER, handlers.STATUS_PATH, request.form.to_dict())
     return Response(status=204)
 
 
