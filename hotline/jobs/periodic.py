@@ -103,6 +103,31 @@ def _due(task: Periodic) -> bool:
         return True
 
 
+#: A task failing on every tick (the database is down: the relay runs ten times a
+#: second) is logged with its traceback once, then once a minute with a count.
+FAILURE_LOG_INTERVAL = 60.0
+_failures: dict[str, tuple[float, int]] = {}
+
+
+def _log_failure(name: str) -> None:
+    """Log a periodic task's failure (inside ``except``), at most once a minute."""
+    now = time.monotonic()
+    last, suppressed = _failures.get(name, (0.0, 0))
+    if last and now - last < FAILURE_LOG_INTERVAL:
+        _failures[name] = (last, suppressed + 1)
+        return
+    _failures[name] = (now, 0)
+    if suppressed:
+        log.exception("periodic task %s failed (%d more failures not logged)", name, suppressed)
+    else:
+        log.exception("periodic task %s failed", name)
+
+
+def _recovered(name: str) -> None:
+    if _failures.pop(name, None) is not None:
+        log.info("periodic task %s runs again", name)
+
+
 def tick(*, burst: bool = False) -> int:
     """Run whatever periodic work is due. Never raises: a failing task is logged (type
     only) and retried at its next interval; Redis being down just postpones everything.
@@ -125,6 +150,7 @@ def tick(*, burst: bool = False) -> int:
             if task.inline:
                 result = fn()
                 done += result if isinstance(result, int) else 0
+                _recovered(task.name)
             else:
                 get_queue("default").enqueue_call(
                     run_task,
@@ -141,7 +167,7 @@ def tick(*, burst: bool = False) -> int:
                 _last_redis_warning = now
         except Exception:
             db.session.rollback()
-            log.exception("periodic task %s failed", task.name)
+            _log_failure(task.name)
         finally:
             db.session.remove()
     return done
