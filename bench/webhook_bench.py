@@ -8,12 +8,14 @@ Run from the project root:
         [--database-url postgresql://…]
 
 It starts, with the same gunicorn settings (``--workers 2 --threads 4``, loopback, free
-ports), a minimal Flask app returning fixed TwiML (``bench/baseline_app.py``) and the real
-app (``app:app``, ``HOTLINE_ENV=development``) on a private instance: a SQLite file in a
-temporary directory (or ``--database-url``: an empty database of your own, which it
-migrates and fills), a private embedded Valkey as ``REDIS_URL``, ``PUBLIC_BASE_URL`` set,
-after ``db upgrade``, ``geo load`` and ``demo load``. No worker runs: alerts stay in the
-outbox.
+ports), three servers: a minimal Flask app returning fixed TwiML (``bench/baseline_app.py``,
+the target's baseline); the least a compliant webhook must do (``bench/floor_app.py``:
+signature check, encrypted sender and text stored in one row and committed, fixed TwiML;
+the "stored floor"); and the real app (``app:app``, ``HOTLINE_ENV=development``) on a
+private instance: a SQLite file in a temporary directory (or ``--database-url``: an empty
+database of your own, which it migrates and fills), a private embedded Valkey as
+``REDIS_URL``, ``PUBLIC_BASE_URL`` set, after ``db upgrade``, ``geo load`` and
+``demo load``. No worker runs: alerts stay in the outbox.
 
 A bounded load generator (``--clients`` threads, each with its own keep-alive
 ``http.client`` connection, ``--requests`` requests per client, at most ``--max-seconds``
@@ -241,31 +243,38 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f} ms"
 
 
-def table(rows: list[tuple[str, Result, Result]]) -> list[str]:
+def table(rows: list[tuple[str, Result, Result, Result]]) -> list[str]:
     out = [
         "| endpoint | server | requests | median | p95 | p99 | requests/s | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for kind, base, real in rows:
-        for name, r in (("baseline", base), ("hotline", real)):
+    for kind, base, floor, real in rows:
+        for name, r in (("baseline", base), ("stored floor", floor), ("hotline", real)):
             out.append(
                 f"| `/twilio/{kind}` | {name} | {len(r.latencies)} | "
                 f"{ms(statistics.median(r.latencies))} | {ms(r.pct(0.95))} | "
                 f"{ms(r.pct(0.99))} | {r.rps:.0f} | {r.errors} |"
             )
-    out += ["", "| endpoint | median ratio (target ≤ 1.3×) | throughput (target ≥ 70 %) |"]
-    out.append("|---|---:|---:|")
-    for kind, base, real in rows:
-        ratio = statistics.median(real.latencies) / statistics.median(base.latencies)
-        share = real.rps / base.rps
-        target = kind == "sms"
-        out.append(
-            f"| `/twilio/{kind}` | {ratio:.2f}×"
-            + (f" ({'met' if ratio <= 1.3 else 'NOT met'})" if target else "")
-            + f" | {share:.0%}"
-            + (f" ({'met' if share >= 0.7 else 'NOT met'})" if target else "")
-            + " |"
-        )
+    out += [
+        "",
+        "| endpoint | compared | median ratio (target ≤ 1.3×) | throughput (target ≥ 70 %) |",
+        "|---|---|---:|---:|",
+    ]
+    for kind, base, floor, real in rows:
+        for label, r, ref, target in (
+            ("hotline / baseline", real, base, kind == "sms"),
+            ("stored floor / baseline", floor, base, False),
+            ("hotline / stored floor", real, floor, False),
+        ):
+            ratio = statistics.median(r.latencies) / statistics.median(ref.latencies)
+            share = r.rps / ref.rps
+            out.append(
+                f"| `/twilio/{kind}` | {label} | {ratio:.2f}×"
+                + (f" ({'met' if ratio <= 1.3 else 'NOT met'})" if target else "")
+                + f" | {share:.0%}"
+                + (f" ({'met' if share >= 0.7 else 'NOT met'})" if target else "")
+                + " |"
+            )
     return out
 
 
@@ -323,34 +332,53 @@ def main() -> int:
             subprocess.run(
                 [flask, "--app", "app", *command], cwd=ROOT, env=env, check=True, stdout=out
             )
-    base_port, real_port = free_port(), free_port()
+    from cryptography.fernet import Fernet
+
+    floor_env = {
+        **env,
+        "FLOOR_DATABASE_URL": database_url,
+        "FLOOR_KEY": Fernet.generate_key().decode(),
+        "FLOOR_AUTH_TOKEN": DEV_TWILIO_AUTH_TOKEN,
+        "FLOOR_PUBLIC_BASE_URL": PUBLIC,
+    }
+    base_port, floor_port, real_port = free_port(), free_port(), free_port()
     procs = [
         gunicorn("bench.baseline_app:app", base_port, env, log),
+        gunicorn("bench.floor_app:app", floor_port, floor_env, log),
         gunicorn("app:app", real_port, env, log),
     ]
     rows = []
     try:
-        for port, proc in zip((base_port, real_port), procs, strict=True):
+        for port, proc in zip((base_port, floor_port, real_port), procs, strict=True):
             wait_until_up(port, proc)
         receipts_before = count_rows(database_url, "webhook_receipt")
-        sent = 0
+        sent = floor_sent = 0
         offset = 0
         for kind in ("sms", "voice"):
-            for port in (base_port, real_port):  # warm-up
+            for port in (base_port, floor_port, real_port):  # warm-up
                 load(port, kind, args.clients, args.warmup, args.max_seconds, offset)
-            offset += 10_000_000
+                offset += 1_000_000
             sent += args.clients * args.warmup
+            floor_sent += args.clients * args.warmup
             base = load(base_port, kind, args.clients, args.requests, args.max_seconds, 0)
+            floor = load(floor_port, kind, args.clients, args.requests, args.max_seconds, offset)
+            offset += 1_000_000
             real = load(real_port, kind, args.clients, args.requests, args.max_seconds, offset)
-            offset += 10_000_000
+            offset += 1_000_000
+            for name, result in (("baseline", base), ("stored floor", floor), ("hotline", real)):
+                if not result.latencies:
+                    raise SystemExit(f"{name}: no request answered 200 (log: {log})")
             sent += len(real.latencies)
-            rows.append((kind, base, real))
+            floor_sent += len(floor.latencies)
+            rows.append((kind, base, floor, real))
             print(
                 f"{kind}: baseline {base.rps:.0f}/s median {ms(statistics.median(base.latencies))}"
+                f"; floor {floor.rps:.0f}/s median {ms(statistics.median(floor.latencies))}"
                 f"; hotline {real.rps:.0f}/s median {ms(statistics.median(real.latencies))}",
                 file=sys.stderr,
             )
         stored = count_rows(database_url, "webhook_receipt") - receipts_before
+        floor_stored = count_rows(database_url, "bench_floor_received")
         spooled = sum(1 for f in (instance / "spool").rglob("*") if f.is_file())
         if args.keep:
             print(f"servers up: baseline :{base_port}, hotline :{real_port}; Enter to stop")
@@ -365,16 +393,17 @@ def main() -> int:
     lines = [
         f"Measured {when} on {platform.platform()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}; database {database}, embedded Valkey; gunicorn "
-        f"`{' '.join(GUNICORN)}` for both; {args.clients} concurrent keep-alive clients on the "
-        f"same machine, {args.requests} requests each after {args.warmup} warm-up each.",
+        f"`{' '.join(GUNICORN)}` for all three; {args.clients} concurrent keep-alive clients "
+        f"on the same machine, {args.requests} requests each after {args.warmup} warm-up each.",
         "",
         *table(rows),
         "",
         f"Hotline answers stored as webhook receipts: {stored} of {sent} sent "
-        f"(warm-up included); requests spooled by the fallback path: {spooled}.",
+        f"(warm-up included); requests spooled by the fallback path: {spooled}. "
+        f"Stored floor rows: {floor_stored} of {floor_sent} sent.",
     ]
     print("\n".join(lines))
-    ok = stored == sent and spooled == 0
+    ok = stored == sent and spooled == 0 and floor_stored == floor_sent
     if not ok:
         print(f"FAILED: the hotline did not store every request (log: {log})", file=sys.stderr)
     elif args.write:
