@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import event
 
-from config import load_config
+from config import engine_options, load_config
 from hotline import ack, dashboard, health, home
 from hotline.cli import register_commands
 from hotline.errors import register_error_handlers
@@ -31,6 +31,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(config)
     if test_config:
         app.config.update(test_config)
+        if "SQLALCHEMY_DATABASE_URI" in test_config and (
+            "SQLALCHEMY_ENGINE_OPTIONS" not in test_config
+        ):
+            # Options for the database actually used (PostgreSQL's timeouts are not
+            # SQLite's arguments).
+            app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+                app.config["SQLALCHEMY_DATABASE_URI"]
+            )
 
     init_logging(app)
     init_extensions(app)
