@@ -234,7 +234,12 @@ def _place_step(contact: Contact, body: str, first: bool) -> str:
 def route_unanswered(contact_id: int, asks: int) -> bool:
     """Route a conversation whose place question (number ``asks``) went unanswered to the
     provincial centre; False when it was answered, routed or closed meanwhile."""
-    contact = db.session.get(Contact, contact_id, with_for_update=True)
+    caller_hash = db.session.scalar(select(Contact.caller_hash).where(Contact.id == contact_id))
+    if caller_hash:
+        # The sender's answer may be arriving right now: take turns with it (same lock,
+        # same order as handle_sms), then read the conversation as it is after it.
+        _hold_sender(caller_hash)
+    contact = db.session.get(Contact, contact_id, with_for_update=True, populate_existing=True)
     if contact is None or contact.status != "open" or contact.place_asks != asks:
         return False
     with force_locale(contact.language):

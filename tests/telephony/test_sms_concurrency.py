@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from hotline.demo import load_demo
 from hotline.privacy import number_hash
+from hotline.sms import route_unanswered
 from models import Case, Contact, OutboxItem, db
 from tests.telephony.conftest import Twilio, reply_text
 
@@ -64,12 +65,68 @@ def test_simultaneous_messages_from_one_sender_share_one_conversation(app, twili
     cases = Counter(db.session.scalars(select(Case.contact_id)))
     assert sorted(cases) == sorted(c.id for c in contacts)
     assert set(cases.values()) == {1}
-    # No place question is left waiting to hand a second case to the provincial centre.
+    # A place question left waiting (the "alo" was handled first) hands nothing to the
+    # provincial centre when its 15 minutes are up: the conversation was routed.
     timeouts = db.session.scalars(
         select(OutboxItem).where(
             OutboxItem.job == "hotline.telephony.jobs.place_question_timeout",
             OutboxItem.status == "pending",
         )
     ).all()
-    routed_ids = {c.id for c in contacts}
-    assert all(item.payload["contact_id"] in routed_ids for item in timeouts)
+    for item in timeouts:
+        assert route_unanswered(**item.payload) is False
+    db.session.commit()
+    assert Counter(db.session.scalars(select(Case.contact_id))) == cases
+
+
+def test_place_question_timeout_racing_the_answer_gives_one_case(app, twilio, directory):
+    """The 15-minute timeout hands the conversation to the provincial centre at the moment
+    the sender's answer arrives: one of them routes it, the other finds it routed."""
+    sender = "+84900667788"
+    asked = twilio.sms("alo", "SM" + "e" * 32, sender=sender)
+    assert asked.status_code == 200
+    item = db.session.scalars(
+        select(OutboxItem).where(OutboxItem.job == "hotline.telephony.jobs.place_question_timeout")
+    ).one()
+    db.session.commit()
+    timeout_routed = threading.Event()
+    release = threading.Event()
+    answers = []
+    failures: list[BaseException] = []
+
+    def timeout_job() -> None:  # the job's work, holding its transaction open
+        try:
+            with app.app_context():
+                assert route_unanswered(**item.payload) is True
+                timeout_routed.set()
+                release.wait(30)
+                db.session.commit()
+        except BaseException as exc:
+            failures.append(exc)
+            timeout_routed.set()
+
+    def answer() -> None:
+        try:
+            with app.test_client() as client:
+                answers.append(
+                    Twilio(app, client).sms("Tôi ở Tiên Yên", "SM" + "f" * 32, sender=sender)
+                )
+        except BaseException as exc:
+            failures.append(exc)
+
+    job = threading.Thread(target=timeout_job)
+    job.start()
+    assert timeout_routed.wait(30)
+    reply = threading.Thread(target=answer)
+    reply.start()
+    reply.join(0.5)  # the answer waits for the job's transaction (or would race it)
+    release.set()
+    job.join(30)
+    reply.join(30)
+
+    assert failures == []
+    assert answers[0].status_code == 200
+    db.session.remove()
+    contact = db.session.scalars(select(Contact).where(Contact.channel == "sms")).one()
+    assert contact.status == "routed"
+    assert db.session.scalars(select(Case.contact_id)).all() == [contact.id]
