@@ -24,6 +24,7 @@ from typing import Any
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import IntegrityError
 
 from models import db
 from models.types import keyring, utcnow
@@ -83,6 +84,19 @@ def _handler(record: dict[str, Any]) -> Callable[[dict[str, Any]], object]:
     return lambda form: replay(record["path"], form)
 
 
+def _replay_once(record: dict[str, Any]) -> None:
+    """Feed one record and commit. A unique-key clash means a concurrent replay (or the
+    live webhook) stored the same request a moment ago: the flows are idempotent by
+    provider id, so running it once more finds what that stored and changes nothing."""
+    try:
+        _handler(record)(record["form"])
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        _handler(record)(record["form"])
+        db.session.commit()
+
+
 def replay_spool(limit: int | None = None) -> dict[str, int]:
     """Feed spooled requests into the normal flows, oldest first (worker or command).
 
@@ -104,8 +118,7 @@ def replay_spool(limit: int | None = None) -> dict[str, int]:
             counts["unreadable"] += 1
             continue
         try:
-            _handler(record)(record["form"])
-            db.session.commit()
+            _replay_once(record)
         except Exception as exc:
             db.session.rollback()
             log.error("spool replay failed for %s (%s)", path.name, type(exc).__name__)

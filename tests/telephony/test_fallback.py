@@ -129,11 +129,13 @@ def test_two_replays_at_once_share_the_spool_without_errors(broken_app, app, dir
     from models import Message
 
     db.session.commit()
-    sids = [f"SM{n:032d}" for n in range(40)]
-    for n, sid in enumerate(sids):
+    sids = [f"SM{n:032d}" for n in range(30)]
+    calls = [f"CA{n:032d}" for n in range(30)]
+    for n, (sid, call) in enumerate(zip(sids, calls, strict=True)):
         sender = f"+8490055{n:04d}"
         broken_app.post("/twilio/fallback/sms", {"MessageSid": sid, "From": sender, "Body": "alo"})
-    assert len(pending_files()) == len(sids)
+        broken_app.post("/twilio/fallback", {"CallSid": call, "From": f"+8490056{n:04d}"})
+    assert len(pending_files()) == len(sids) + len(calls)
 
     results: list[dict[str, int]] = []
     errors: list[BaseException] = []
@@ -160,6 +162,9 @@ def test_two_replays_at_once_share_the_spool_without_errors(broken_app, app, dir
         select(Message.provider_sid).where(Message.direction == "in")
     ).all()
     assert sorted(stored) == sorted(sids)
+    voice = db.session.scalars(select(Contact).where(Contact.channel == "voice")).all()
+    assert sorted(c.provider_sid for c in voice) == sorted(calls)
+    assert all(c.status == "fallback" and c.callback_requested for c in voice)
 
 
 def test_a_status_report_for_a_call_still_in_the_spool_is_replayed_after_it(
