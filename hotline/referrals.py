@@ -50,6 +50,11 @@ def acknowledge(referral: Referral, *, via: str, user: User | None = None) -> bo
             .values(escalate_at=None)
             .execution_options(synchronize_session=False)
         )
+        # The acknowledgement statistics of the case's day change (a direct UPDATE: the
+        # statistics flush hook does not see it).
+        from hotline.stats.rollup import mark_instants_dirty
+
+        mark_instants_dirty([referral.case.created_at])
         record_event(
             user or "system",
             "referral.acknowledge",

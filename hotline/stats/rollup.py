@@ -145,14 +145,22 @@ def _after_flush(session: Session, _context) -> None:
     if not instants:
         return
     tz = ZoneInfo(timezone_name())
-    days = set()
-    for instant in instants:
-        if instant.tzinfo is None:  # SQLite hands back naive UTC through raw selects
-            instant = instant.replace(tzinfo=UTC)
-        days.add(local_day(instant, tz))
+    days = {local_day(_aware(instant), tz) for instant in instants}
     marked = session.info.setdefault(_MARKED, set())
     mark_dirty(days - marked, connection=conn)
     marked.update(days)
+
+
+def _aware(instant: datetime) -> datetime:
+    # SQLite hands back naive UTC through raw selects.
+    return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant
+
+
+def mark_instants_dirty(instants: Iterable[datetime]) -> None:
+    """Mark the local days of these instants (cases' creation times) for recomputation:
+    for changes made by a direct UPDATE, which the flush hook does not see."""
+    tz = ZoneInfo(timezone_name())
+    mark_dirty({local_day(_aware(instant), tz) for instant in instants})
 
 
 def mark_dirty(days: Iterable[date], *, connection=None) -> None:

@@ -249,3 +249,16 @@ def test_cli_show_prints_the_payload(runner, make_case):
     result = runner.invoke(args=["report", "show", "--period", "2026-03"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["period"] == "2026-03"
+
+
+def test_an_acknowledgement_reaches_the_numbers(make_case):
+    """Acknowledging (SMS reply, link, inbox, API: one function, a direct UPDATE) marks the
+    case's day for recomputation like any other change."""
+    from hotline.referrals import acknowledge
+
+    cases = [make_case(at=MARCH) for _ in range(5)]
+    assert build_report(PERIOD).value("ack") == 0
+    for case in cases:
+        assert acknowledge(case.referrals[0], via="sms")
+    db.session.commit()
+    assert build_report(PERIOD).value("ack") == 5
