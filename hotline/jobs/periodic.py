@@ -150,7 +150,6 @@ def tick(*, burst: bool = False) -> int:
             if task.inline:
                 result = fn()
                 done += result if isinstance(result, int) else 0
-                _recovered(task.name)
             else:
                 get_queue("default").enqueue_call(
                     run_task,
@@ -159,6 +158,7 @@ def tick(*, burst: bool = False) -> int:
                     timeout=3600,
                     result_ttl=3600,
                 )
+            _recovered(task.name)
         except (RedisConnectionError, RedisTimeoutError):
             db.session.rollback()
             now = time.monotonic()

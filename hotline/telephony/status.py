@@ -52,5 +52,5 @@ def message_status(sid: str, status: str, error_code: str) -> bool:
                 # point is alerted now, not after the acknowledgement deadline.
                 from hotline.alerts import alert_not_delivered
 
-                alert_not_delivered(row, error_code or status)
+                alert_not_delivered(row, error_code or "carrier")
     return found
