@@ -48,9 +48,11 @@ def normalise_database_url(url: str) -> str:
     return url
 
 
-#: libpq settings for PostgreSQL: a database that does not answer (host gone, network cut,
-#: server hung) must fail a webhook within seconds, so it spools the request and gives the
-#: emergency numbers inside Twilio's 15 s, instead of holding a server thread for ever.
+#: libpq settings for PostgreSQL: a database host that does not answer a new connection, is
+#: gone, or sits behind a cut network must fail a webhook within seconds, so it spools the
+#: request and gives the emergency numbers inside Twilio's 15 s instead of holding a server
+#: thread. (A server process that stalls on an open connection while its kernel still
+#: acknowledges cannot be bounded from here; Twilio's fallback URL answers the caller then.)
 POSTGRES_CONNECT_ARGS = {
     "connect_timeout": 3,  # seconds, per connection attempt
     "keepalives": 1,

@@ -5,6 +5,7 @@ not thousands of tracebacks an hour."""
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -37,7 +38,8 @@ def test_a_task_failing_on_every_tick_is_logged_once_then_counted(app_without_da
     # A minute later the same task logs again, saying how many failures it left out.
     for name in list(periodic._failures):
         _last, suppressed = periodic._failures[name]
-        periodic._failures[name] = (1.0, suppressed)  # long before now
+        long_ago = time.monotonic() - periodic.FAILURE_LOG_INTERVAL - 1
+        periodic._failures[name] = (long_ago, suppressed)
     caplog.clear()
     with app_without_database.app_context(), caplog.at_level(logging.INFO):
         periodic.tick(burst=True)

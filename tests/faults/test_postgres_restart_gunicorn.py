@@ -329,9 +329,9 @@ def stack(private_postgres, private_redis, worker_env, start_worker, tmp_path) -
         **worker_env,
         "HOTLINE_ENV": "development",
         "HOTLINE_INSTANCE_PATH": str(instance),
-        # The configuration has no engine option for it: libpq's connect_timeout in the URL
-        # bounds a connection attempt to a database that does not answer.
-        "DATABASE_URL": private_postgres.url + "?connect_timeout=3",
+        # The configuration's own connect arguments bound a connection attempt to a
+        # database that does not answer (config.POSTGRES_CONNECT_ARGS).
+        "DATABASE_URL": private_postgres.url,
         "REDIS_URL": private_redis.url,
         "PUBLIC_BASE_URL": BASE,
     }
