@@ -10,21 +10,39 @@ Prepare a database of your own once (never a test database), then run from the r
     .venv/bin/python bench/stats_bench.py [--period 2026-S1] [--rounds 5]
 
 Each measurement starts cold (the in-process cache of suppressed reports is cleared) and
-is repeated; medians and maxima are printed. The baseline is a plain ``count(*)`` of the
-period's consented cases straight from ``hotline_case`` (what any report must beat).
+is repeated; medians and maxima are printed, and the peak Python memory of one more cold
+run of each (tracemalloc, measured apart from the timed runs). The baseline is a plain
+``count(*)`` of the period's consented cases straight from ``hotline_case`` (what any
+report must beat).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
+import tracemalloc
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+def peak_mib(fn, reset=None) -> float:
+    """Peak Python memory allocated while ``fn`` runs once, cold (tracemalloc; measured
+    in a separate run so it does not slow the timed ones)."""
+    if reset:
+        reset()
+    tracemalloc.start()
+    try:
+        fn()
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak / 2**20
 
 
 def timed(fn, rounds: int, reset=None) -> tuple[float, float]:
@@ -81,22 +99,18 @@ def main() -> None:
             db.session.commit()
         uid = user.id
 
-        results = {
-            f"baseline: count(*) of {period.code}'s consented cases": timed(baseline, args.rounds),
-            "rollup read (sum over the period)": timed(lambda: read_counts(period), args.rounds),
-            f"report {period.code} (read + suppression)": timed(
-                lambda: build_report(period), args.rounds, reset
-            ),
-            f"json payload {period.code}": timed(
-                lambda: json_payload(build_report(period), utcnow()), args.rounds, reset
-            ),
-            f"dhis2 payload {period.code}": timed(
-                lambda: dhis2_payload(build_report(period)), args.rounds, reset
-            ),
-            f"report workbook {period.code} (XLSX, with months)": timed(
-                lambda: report_workbook(build_report(period)), args.rounds, reset
+        measures = {
+            f"baseline: count(*) of {period.code}'s consented cases": baseline,
+            "rollup read (sum over the period)": lambda: read_counts(period),
+            f"report {period.code} (read + suppression)": lambda: build_report(period),
+            f"json payload {period.code}": lambda: json_payload(build_report(period), utcnow()),
+            f"dhis2 payload {period.code}": lambda: dhis2_payload(build_report(period)),
+            f"report workbook {period.code} (XLSX, with months)": lambda: report_workbook(
+                build_report(period)
             ),
         }
+        results = {name: timed(fn, args.rounds, reset) for name, fn in measures.items()}
+        memory = {name: peak_mib(fn, reset) for name, fn in measures.items()}
         n_cases = build_report(period).value("cases")
     client = app.test_client()
     with client.session_transaction() as session:
@@ -119,10 +133,13 @@ def main() -> None:
 
     for name, url in views.items():
         results[name] = timed(lambda url=url: get(url), args.rounds, reset)
+        memory[name] = peak_mib(lambda url=url: get(url), reset)
     print(f"consented cases in {period.code}: {n_cases:,}")
-    print(f"{'measure':<58} {'median':>9} {'max':>9}")
+    print(f"{'measure':<58} {'median':>9} {'max':>9} {'peak mem':>10}")
     for name, (median, worst) in results.items():
-        print(f"{name:<58} {median * 1000:>7.0f}ms {worst * 1000:>7.0f}ms")
+        print(f"{name:<58} {median * 1000:>7.0f}ms {worst * 1000:>7.0f}ms {memory[name]:>7.1f}MiB")
+    max_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(f"process peak RSS: {max_rss:.0f} MiB (peak mem: Python allocations, tracemalloc)")
 
 
 if __name__ == "__main__":

@@ -95,6 +95,7 @@ def voice_form(n: int, run: str) -> dict[str, str]:
     }
 
 
+NAMES = ("baseline", "stored floor", "hotline")
 NUMBERS = itertools.count(1)  # a new sender for every request: each SMS opens a case
 FORMS = {"sms": sms_form, "voice": voice_form}
 
@@ -212,6 +213,21 @@ def stop(proc: subprocess.Popen) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+
+
+def worker_memory(proc: subprocess.Popen) -> tuple[float, float]:
+    """A gunicorn server's workers after the load: the largest peak RSS (``VmHWM``) and
+    the sum of current RSS, in MiB (Linux ``/proc``)."""
+    children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+    peaks, current = [], []
+    for pid in children:
+        fields = {}
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            key, _sep, value = line.partition(":")
+            fields[key] = value.split()
+        peaks.append(int(fields["VmHWM"][0]) / 1024)
+        current.append(int(fields["VmRSS"][0]) / 1024)
+    return max(peaks, default=0.0), sum(current)
 
 
 def count_rows(database_url: str, table: str) -> int:
@@ -358,6 +374,9 @@ def main() -> int:
             for port in (base_port, floor_port, real_port):  # warm-up
                 load(port, kind, args.clients, args.warmup, args.max_seconds, offset)
                 offset += 1_000_000
+            if kind == "sms":  # warm: caches filled, every worker has served requests
+                servers = zip(NAMES, procs, strict=True)
+                warm = {name: worker_memory(proc)[1] for name, proc in servers}
             sent += args.clients * args.warmup
             floor_sent += args.clients * args.warmup
             base = load(base_port, kind, args.clients, args.requests, args.max_seconds, 0)
@@ -377,6 +396,7 @@ def main() -> int:
                 f"; hotline {real.rps:.0f}/s median {ms(statistics.median(real.latencies))}",
                 file=sys.stderr,
             )
+        memory = {name: worker_memory(proc) for name, proc in zip(NAMES, procs, strict=True)}
         stored = count_rows(database_url, "webhook_receipt") - receipts_before
         floor_stored = count_rows(database_url, "bench_floor_received")
         spooled = sum(1 for f in (instance / "spool").rglob("*") if f.is_file())
@@ -397,6 +417,13 @@ def main() -> int:
         f"on the same machine, {args.requests} requests each after {args.warmup} warm-up each.",
         "",
         *table(rows),
+        "",
+        "| server | largest worker peak RSS (VmHWM) | all workers' RSS, warm → after the run |",
+        "|---|---:|---:|",
+        *(
+            f"| {name} | {peak:.0f} MiB | {warm[name]:.0f} → {rss:.0f} MiB |"
+            for name, (peak, rss) in memory.items()
+        ),
         "",
         f"Hotline answers stored as webhook receipts: {stored} of {sent} sent "
         f"(warm-up included); requests spooled by the fallback path: {spooled}. "
