@@ -42,7 +42,7 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     args = parser.parse_args()
 
-    from hotline.embedded import start_embedded_redis
+    from hotline.dev.embedded import start_embedded_redis
     from tests.fakes.twilio_api import FakeTwilio
 
     instance = Path(tempfile.mkdtemp(prefix="alerts-bench-"))
@@ -69,8 +69,8 @@ def main() -> int:
     from sqlalchemy import text
 
     from hotline import create_app
-    from hotline.demo import load_demo
-    from hotline.queue import redis_connection
+    from hotline.dev.demo import load_demo
+    from hotline.jobs.queue import redis_connection
     from hotline.telephony.twilio.signature import sign
     from models import db
 

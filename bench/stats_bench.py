@@ -67,7 +67,7 @@ def main() -> None:
     from sqlalchemy import func, select
 
     from hotline import create_app
-    from hotline.accounts import create_user
+    from hotline.accounts.users import create_user
     from hotline.reporting.exports import report_workbook
     from hotline.reporting.payload import dhis2_payload, json_payload
     from hotline.stats import report as report_module

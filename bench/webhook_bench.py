@@ -321,7 +321,7 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="leave the servers up (profiling)")
     args = parser.parse_args()
 
-    from hotline.embedded import start_embedded_redis
+    from hotline.dev.embedded import start_embedded_redis
 
     if args.database_url and table_names(args.database_url):
         # Its keys would live in an earlier run's temporary instance directory.

@@ -8,15 +8,12 @@ from flask import Flask
 from sqlalchemy import event
 
 from config import engine_options, load_config
-from hotline import ack, dashboard, health, home
 from hotline.cli import register_commands
 from hotline.errors import register_error_handlers
 from hotline.extensions import migrate
 from hotline.i18n import init_i18n
+from hotline.jobs.queue import init_queue
 from hotline.logs import init_logging
-from hotline.privacy.cli import register_privacy_commands
-from hotline.queue import init_queue
-from hotline.web import init_web
 from models import db
 from models.types import keyring
 
@@ -45,7 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)
-    register_privacy_commands(app)
+    register_jobs()
+    register_flows()
     return app
 
 
@@ -70,12 +68,66 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from hotline.telephony.setup import init_telephony
+    """Every blueprint of the service, in one place, and the wiring they need."""
+    from hotline import api, dashboard, web
+    from hotline.alerts import page as alert_page
+    from hotline.api import stats as stats_api
+    from hotline.dev import phone as dev_phone
+    from hotline.stats.rollup import init_rollup
+    from hotline.telephony import setup as telephony
+    from hotline.web import admin, auth, board, cases, health, home, inbox, intake, manager
 
-    app.register_blueprint(health.bp)
-    app.register_blueprint(home.bp)
-    app.register_blueprint(ack.bp)
-    init_web(app)
-    dashboard.register(app)
-    # After init_web: adds the webhook paths to its CSRF exemptions.
-    init_telephony(app)
+    web.init_web(app, csrf_exempt=telephony.CSRF_EXEMPT_PREFIXES)
+    telephony.init_telephony()
+    init_rollup()
+    for bp in (
+        health.bp,
+        home.bp,
+        auth.bp,
+        board.bp,
+        intake.bp,
+        cases.bp,
+        inbox.bp,
+        manager.bp,
+        admin.bp,
+        alert_page.bp,  # /a/<token>: the link in an alert SMS
+        dashboard.bp,
+        api.bp,
+        stats_api.bp,
+        *telephony.blueprints(),
+        dev_phone.bp,  # 404 in production
+    ):
+        app.register_blueprint(bp)
+
+
+def register_jobs() -> None:
+    """Import every module that registers background jobs (:mod:`hotline.jobs.registry`),
+    so the web process, the relay and the worker know every job name."""
+    import hotline.alerts.committee
+    import hotline.alerts.escalation
+    import hotline.alerts.jobs
+    import hotline.conversations.jobs
+    import hotline.followups.jobs
+    import hotline.followups.schedule
+    import hotline.jobs.relay
+    import hotline.jobs.system
+    import hotline.referrals.reminders
+    import hotline.reporting.push
+    import hotline.reporting.schedule
+    import hotline.retention.purge
+    import hotline.stats.rollup  # noqa: F401
+
+
+def register_flows() -> None:
+    """Hand the conversation flows to the telephony providers (no import back)."""
+    from hotline.conversations import sms, status, voice
+    from hotline.telephony import flows
+
+    flows.register(
+        flows.Flows(
+            handle_sms=sms.handle_sms,
+            safe_reply=sms.safe_reply,
+            message_status=status.message_status,
+            voice=voice,
+        )
+    )

@@ -25,3 +25,28 @@ def normalise_phone(value: str, *, region: str = "VN") -> str | None:
 def is_mobile(e164: str) -> bool:
     """Whether an E.164 number is a mobile line (can receive SMS alerts)."""
     return phonenumbers.number_type(phonenumbers.parse(e164)) in _MOBILE_TYPES
+
+
+def public_phone(phone: str) -> str:
+    """A service point's phone as people write it (``0900 000 123``; ``113`` stays)."""
+    if not phone.startswith("+"):
+        return phone
+    try:
+        parsed = phonenumbers.parse(phone)
+    except phonenumbers.NumberParseException:
+        return phone
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL)
+
+
+def spoken_phone(phone: str) -> str:
+    """Digits read one by one, grouped as written: ``0 9 0 0, 0 0 0, 1 2 3``."""
+    text = phone
+    if phone.startswith("+"):
+        try:
+            text = phonenumbers.format_number(
+                phonenumbers.parse(phone), phonenumbers.PhoneNumberFormat.NATIONAL
+            )
+        except phonenumbers.NumberParseException:
+            text = phone
+    groups = ["".join(c for c in g if c.isdigit()) for g in text.split()]
+    return ", ".join(" ".join(g) for g in groups if g)

@@ -19,7 +19,7 @@ class OutboxItem(db.Model):
     __tablename__ = "outbox_item"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    job: Mapped[str] = mapped_column(String(100))  # dotted path of the RQ job function
+    job: Mapped[str] = mapped_column(String(100))  # registered job name ("alerts.send")
     payload: Mapped[dict] = mapped_column(JSON, default=dict)
     queue: Mapped[str] = mapped_column(String(30), default="default")
     #: Optional key that makes the same piece of work impossible to add twice.

@@ -40,7 +40,7 @@ def service_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     server = None
     redis_url = os.environ.get("TEST_REDIS_URL")
     if not redis_url:
-        from hotline.embedded import start_embedded_redis
+        from hotline.dev.embedded import start_embedded_redis
 
         server, redis_url = start_embedded_redis(port=_free_port())
     env["TEST_REDIS_URL"] = redis_url
@@ -77,7 +77,7 @@ def app(service_env: dict[str, str]) -> Iterator[Flask]:
     from flask_migrate import upgrade
 
     from hotline import create_app
-    from hotline.geo import load_places
+    from hotline.directory.places import load_places
 
     _reset_schema(service_env["TEST_DATABASE_URL"])
     app = create_app()
@@ -105,7 +105,7 @@ def _clean_state(request: pytest.FixtureRequest) -> Iterator[None]:
         yield
         return
     app: Flask = request.getfixturevalue("app")
-    from hotline.queue import redis_connection
+    from hotline.jobs.queue import redis_connection
     from models import db
 
     with app.app_context():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from hotline.directory import COLUMNS
+from hotline.directory.points import COLUMNS
 
 #: Fictitious numbers for tests, in the same artificial block as the demo data.
 MOBILE = "0900 100 {:03d}"

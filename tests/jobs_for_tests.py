@@ -1,6 +1,6 @@
 """Jobs used only by tests, importable by a worker process started from the project root."""
 
-from hotline.jobs import job
+from hotline.jobs.context import job
 
 CANARY = "+84900999111 canary-note-Nguyễn"
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import text
 
-from hotline.cases import create_case, parse_case_body
-from hotline.demo import load_demo
+from hotline.cases.intake import create_case, parse_case_body
+from hotline.dev.demo import load_demo
 from hotline.errors import ValidationError
 from hotline.privacy import number_hash
 from models import Alert, Case, OutboxItem, Referral, db
@@ -137,7 +137,7 @@ def test_number_hash_is_stable_keyed_and_never_the_number(ctx):
 
 
 def test_first_acknowledgement_wins_and_stops_escalation(directory):
-    from hotline.referrals import acknowledge, record_outcome
+    from hotline.referrals.actions import acknowledge, record_outcome
 
     case, _ = create_case(parse_case_body(body()), actor="test")
     db.session.commit()

@@ -43,8 +43,8 @@ def test_demo_data_is_marked_as_sample_everywhere(runner, ctx):
 
 
 def test_demo_has_one_user_per_role_and_they_can_log_in(runner, ctx):
-    from hotline.accounts import check_password
-    from hotline.demo import DEMO_LOGINS
+    from hotline.accounts.users import check_password
+    from hotline.dev.demo import DEMO_LOGINS
 
     runner.invoke(args=["demo", "load"])
     users = {u.username: u for u in db.session.scalars(db.select(User))}

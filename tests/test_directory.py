@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.directory import (
+from hotline.directory.points import (
     COLUMNS,
     DirectoryImportError,
     export_directory,

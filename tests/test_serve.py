@@ -27,7 +27,7 @@ def test_dev_server_serves_health_runs_a_worker_and_stops_cleanly(tmp_path):
     }
     env.update(HOTLINE_ENV="development", HOTLINE_INSTANCE_PATH=str(tmp_path))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hotline.devserver", "--port", str(port)],
+        [sys.executable, "-m", "hotline.dev.server", "--port", str(port)],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from hotline.accounts import check_password, user_for_token
-from hotline.directory import import_directory
+from hotline.accounts.users import check_password, user_for_token
+from hotline.directory.points import import_directory
 from models import ApiToken, User, db
 from tests.factories import directory_csv, directory_row
 

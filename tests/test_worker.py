@@ -9,7 +9,8 @@ from pathlib import Path
 
 from rq.job import Job
 
-from hotline.queue import QUEUES, get_queue, redis_connection
+from hotline.jobs import registry
+from hotline.jobs.queue import QUEUES, get_queue, redis_connection
 from tests.conftest import ROOT
 
 FLASK = str(Path(sys.executable).parent / "flask")
@@ -29,7 +30,7 @@ def run_worker_burst(service_env: dict[str, str]) -> subprocess.CompletedProcess
 
 def test_worker_runs_jobs_from_every_queue_with_database_access(app, service_env):
     with app.app_context():
-        jobs = [get_queue(name).enqueue("hotline.jobs.system.heartbeat") for name in QUEUES]
+        jobs = [registry.enqueue("system.heartbeat", queue=name) for name in QUEUES]
     result = run_worker_burst(service_env)
     assert result.returncode == 0, result.stderr[-2000:]
     with app.app_context():

@@ -11,24 +11,24 @@ from flask import Blueprint, abort, g, jsonify, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from hotline.accounts import user_for_token
+from hotline.accounts.users import user_for_token
 from hotline.api.openapi import openapi_document
-from hotline.cases import create_case, parse_case_body
-from hotline.errors import ValidationError
-from hotline.referrals import (
-    acknowledge,
-    perpetrator_outcome_from_json,
-    record_outcome,
-    record_perpetrator_outcome,
-    referral_for_user,
-)
-from hotline.web.access import (
+from hotline.cases.access import (
     case_json,
     point_ids,
     point_json,
     record_view,
     referral_json,
     visible_case,
+)
+from hotline.cases.intake import create_case, parse_case_body
+from hotline.errors import ValidationError
+from hotline.referrals.actions import (
+    acknowledge,
+    perpetrator_outcome_from_json,
+    record_outcome,
+    record_perpetrator_outcome,
+    referral_for_user,
 )
 from models import Referral, db
 

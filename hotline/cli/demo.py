@@ -5,7 +5,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from hotline.demo import load_demo
+from hotline.dev.demo import load_demo
 
 cli = AppGroup("demo", help="Sample data (fictitious) for trying the service.")
 

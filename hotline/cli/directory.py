@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from hotline.directory import DirectoryImportError, export_directory, import_directory
+from hotline.directory.points import DirectoryImportError, export_directory, import_directory
 
 cli = AppGroup("directory", help="The service directory (trusted addresses, shelters, …).")
 

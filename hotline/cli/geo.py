@@ -4,7 +4,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from hotline.geo import load_places
+from hotline.directory.places import load_places
 
 cli = AppGroup("geo", help="Administrative units of Quảng Ninh.")
 

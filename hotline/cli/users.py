@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from hotline.accounts import create_user, issue_token
+from hotline.accounts.users import create_user, issue_token
 from hotline.errors import ValidationError
 from models import User, db
 from routing.codes import ROLES

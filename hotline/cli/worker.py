@@ -12,8 +12,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from hotline.jobs.queue import QUEUES, redis_connection
 from hotline.jobs.worker import REDIS_DOWN, HotlineWorker
-from hotline.queue import QUEUES, redis_connection
 
 log = logging.getLogger(__name__)
 

@@ -8,31 +8,22 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Flask, Response, abort, render_template, request, url_for
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.dashboard import charts
-from hotline.dashboard.views import Value, area_label, build_groups, place_label
 from hotline.stats.messages import area_error, check_area, period_error
 from hotline.stats.periods import Period, PeriodError, custom, half, parse_period
 from hotline.stats.report import PROVINCE, build_report, district_codes, monthly_reports
-from hotline.stats.rollup import init_rollup, timezone_name
+from hotline.stats.rollup import timezone_name
+from hotline.stats.views import Value, area_label, build_groups, place_label
 from hotline.web.security import login_required
 from models import ReportPush, db
 from models.types import utcnow
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-
-def register(app: Flask) -> None:
-    """Blueprints and the rollup hook (called by the application factory)."""
-    from hotline.dashboard.api import bp as api_bp
-
-    init_rollup()
-    app.register_blueprint(bp)
-    app.register_blueprint(api_bp)
 
 
 def default_period(today: date) -> Period:

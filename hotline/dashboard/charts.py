@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from markupsafe import Markup, escape
 
-from hotline.dashboard.views import Section, Value
+from hotline.stats.views import Section, Value
 
 WIDTH = 640
 BAR_HEIGHT = 18

@@ -6,23 +6,21 @@ a task per interval. *Inline* tasks are short and run in the worker's own proces
 outbox relay must, to hand an alert to the provider within a second); the others are
 enqueued as ordinary RQ jobs so a long one never holds up the queues.
 
-Other modules add their work to :data:`PERIODIC`; a dotted path that does not exist
-(yet) is skipped, so the registry can name work another part of the service provides.
+:data:`PERIODIC` is the whole schedule, by job name (:mod:`hotline.jobs.registry`); a
+name nobody registered fails loudly (:func:`check`, run when a worker starts).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from hotline.jobs import job
-from hotline.queue import get_queue, redis_connection
+from hotline.jobs import registry
+from hotline.jobs.queue import get_queue, redis_connection
 from models import db
 
 log = logging.getLogger(__name__)
@@ -30,53 +28,34 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Periodic:
-    name: str
+    job: str  # a registered job name; the function takes no arguments
     interval: float  # seconds
-    path: str  # dotted path of a function taking no arguments
     inline: bool = True
 
 
-#: The registry. Intervals are upper bounds on lateness, not exact times.
+#: The schedule. Intervals are upper bounds on lateness, not exact times.
 PERIODIC: list[Periodic] = [
-    Periodic("relay", 0.1, "hotline.relay.relay"),
-    Periodic("reconcile", 2, "hotline.relay.reconcile"),
-    Periodic("escalations", 2, "hotline.alerts.check_escalations"),
-    Periodic("follow_ups", 15, "hotline.followups.tick"),
-    Periodic("outcome_reminders", 60, "hotline.jobs.reminders.check_outcome_reminders"),
-    Periodic("commune_notifications", 15, "hotline.alerts.queue_commune_notifications"),
-    # Provided by the telephony and data-protection work when present.
-    Periodic("telephony_spool", 30, "hotline.telephony.spool.replay_spool", inline=False),
-    Periodic(
-        "webhook_receipts", 3600, "hotline.telephony.receipts.purge_expired_receipts", inline=False
-    ),
-    Periodic("retention", 24 * 3600, "hotline.privacy.retention.purge_expired", inline=False),
-    # Statistics (issue 7): recompute the rollups of changed days.
-    Periodic("stats_refresh", 300, "hotline.stats.rollup.refresh_dirty", inline=False),
-    Periodic("report_push", 3600, "hotline.reporting.schedule.run_scheduled_pushes", inline=False),
+    Periodic("jobs.relay", 0.1),
+    Periodic("jobs.reconcile", 2),
+    Periodic("alerts.escalate_due", 2),
+    Periodic("followups.tick", 15),
+    Periodic("referrals.check_reminders", 60),
+    Periodic("alerts.queue_committee_notices", 15),
+    Periodic("telephony.replay_spool", 30, inline=False),
+    Periodic("telephony.purge_receipts", 3600, inline=False),
+    Periodic("retention.purge", 24 * 3600, inline=False),
+    Periodic("stats.refresh", 300, inline=False),
+    Periodic("reporting.scheduled_pushes", 3600, inline=False),
 ]
 
-_resolved: dict[str, Callable[[], object] | None] = {}
 _last_redis_warning = 0.0
 
 
-def resolve(path: str) -> Callable[[], object] | None:
-    """The function at ``path``, or None when it does not exist (cached)."""
-    if path not in _resolved:
-        module_name, _, attr = path.rpartition(".")
-        try:
-            _resolved[path] = getattr(importlib.import_module(module_name), attr)
-        except (ImportError, AttributeError):
-            log.info("periodic task %s is not available; skipped", path)
-            _resolved[path] = None
-    return _resolved[path]
-
-
-@job
-def run_task(path: str) -> None:
-    """Run a non-inline periodic task as an RQ job."""
-    fn = resolve(path)
-    if fn is not None:
-        fn()
+def check() -> None:
+    """Raise :class:`~hotline.jobs.registry.UnknownJob` if the schedule names a job
+    nobody registered (a typo or a removed module must stop the worker, not skip work)."""
+    for task in PERIODIC:
+        registry.get(task.job)
 
 
 _local_last: dict[str, float] = {}
@@ -89,7 +68,7 @@ def _due(task: Periodic) -> bool:
         conn = redis_connection()
         return bool(
             conn.set(
-                f"hotline:periodic:{task.name}",
+                f"hotline:periodic:{task.job}",
                 "1",
                 nx=True,
                 px=max(1, int(task.interval * 1000)),
@@ -97,9 +76,9 @@ def _due(task: Periodic) -> bool:
         )
     except (RedisConnectionError, RedisTimeoutError):
         now = time.monotonic()
-        if now - _local_last.get(task.name, 0.0) < task.interval:
+        if now - _local_last.get(task.job, 0.0) < task.interval:
             return False
-        _local_last[task.name] = now
+        _local_last[task.job] = now
         return True
 
 
@@ -141,33 +120,33 @@ def tick(*, burst: bool = False) -> int:
     for task in PERIODIC:
         if burst and not task.inline:
             continue
-        fn = resolve(task.path)
-        if fn is None:
-            continue
         try:
+            spec = registry.get(task.job)
             if not burst and not _due(task):
                 continue
             if task.inline:
-                result = fn()
+                result = spec.fn()
                 done += result if isinstance(result, int) else 0
             else:
+                bucket = int(time.time() // max(task.interval, 1))
                 get_queue("default").enqueue_call(
-                    run_task,
-                    kwargs={"path": task.path},
-                    job_id=f"periodic-{task.name}-{int(time.time() // max(task.interval, 1))}",
+                    registry.run,
+                    args=(task.job,),
+                    job_id=f"periodic-{task.job.replace('.', '_')}-{bucket}",  # RQ ids: no dots
                     timeout=3600,
                     result_ttl=3600,
+                    description=f"periodic {task.job}",
                 )
-            _recovered(task.name)
+            _recovered(task.job)
         except (RedisConnectionError, RedisTimeoutError):
             db.session.rollback()
             now = time.monotonic()
             if now - _last_redis_warning > 30:
-                log.warning("periodic task %s waits: Redis is not answering", task.name)
+                log.warning("periodic task %s waits: Redis is not answering", task.job)
                 _last_redis_warning = now
         except Exception:
             db.session.rollback()
-            _log_failure(task.name)
+            _log_failure(task.job)
         finally:
             db.session.remove()
     return done

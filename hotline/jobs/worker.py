@@ -24,7 +24,7 @@ from rq.job import Job
 from rq.queue import Queue
 from rq.worker import WorkerStatus
 
-from hotline.jobs import periodic
+from hotline.jobs import periodic, registry
 
 #: Seconds the worker blocks waiting for a job before running the periodic work again.
 POLL_SECONDS = 0.1
@@ -39,12 +39,7 @@ REDIS_DOWN = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 #: Imported once in the worker, so each forked job process starts with them loaded
 #: (importing the Twilio client in every job would cost a few hundred milliseconds).
-PRELOAD = (
-    "hotline.jobs.alerts",
-    "hotline.jobs.followups",
-    "hotline.jobs.reminders",
-    "hotline.telephony.twilio.rest",
-)
+PRELOAD = ("hotline.telephony.twilio.rest",)
 
 
 def preload() -> None:
@@ -59,6 +54,9 @@ class HotlineWorker(Worker):
     def __init__(self, *args, **kwargs) -> None:
         kwargs.setdefault("job_monitoring_interval", JOB_MONITORING_INTERVAL)
         kwargs.setdefault("maintenance_interval", MAINTENANCE_INTERVAL)
+        # Runs jobs by registered name, and old dotted paths still queued for a release.
+        kwargs.setdefault("job_class", registry.RegistryJob)
+        periodic.check()  # a schedule naming an unknown job stops the worker here
         super().__init__(*args, **kwargs)
         preload()
 

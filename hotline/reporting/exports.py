@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from hotline.dashboard.views import Group, Value, area_label, build_groups
 from hotline.stats.report import Report, monthly_reports
+from hotline.stats.views import Group, Value, area_label, build_groups
 from models.types import utcnow
 
 

@@ -23,8 +23,8 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
-from hotline.jobs import job
-from hotline.outbox import add_work
+from hotline.jobs import registry
+from hotline.jobs.outbox import add_work
 from hotline.reporting.payload import (
     FORMATS,
     body_bytes,
@@ -46,7 +46,7 @@ BACKOFF = (60, 300, 900, 3600, 3 * 3600, 6 * 3600)
 #: After this many attempts (about a week) the push is marked failed for a manager.
 MAX_ATTEMPTS = 36
 TIMEOUT_SECONDS = 20
-RETRY_JOB = "hotline.reporting.push.retry_push"
+RETRY_JOB = "reporting.retry_push"
 
 
 class PushDisabled(RuntimeError):
@@ -217,7 +217,7 @@ def retry_due(push_id: int) -> ReportPush | None:
     return push_report(parse_period(row.period), row.area, row.format, trigger=row.trigger)
 
 
-@job
+@registry.register(RETRY_JOB, queue="reports")
 def retry_push(push_id: int, **_ignored) -> None:
     """RQ job (queued through the outbox): retry one push."""
     retry_due(push_id)

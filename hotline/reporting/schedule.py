@@ -24,6 +24,7 @@ from datetime import date, datetime
 from flask import current_app
 from sqlalchemy import select
 
+from hotline.jobs import registry
 from hotline.stats.periods import Period, half, local_day, previous_month, year
 from hotline.stats.report import PROVINCE
 from models import ReportPush, db
@@ -109,3 +110,6 @@ def run_scheduled_pushes(now: datetime | None = None) -> list[ReportPush]:
             db.session.commit()
         rows.append(row)
     return rows
+
+
+registry.add("reporting.scheduled_pushes", run_scheduled_pushes)

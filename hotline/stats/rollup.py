@@ -21,6 +21,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import delete, event, func, insert, inspect, or_, select
 from sqlalchemy.orm import Session
 
+from hotline.jobs import registry
 from hotline.stats.definitions import CaseFacts, ContactFacts, case_rows, contact_rows
 from hotline.stats.periods import Period, local_day
 from models import (
@@ -427,3 +428,6 @@ def read_daily(period: Period, tables: Iterable[str]) -> dict[date, dict[tuple, 
     ):
         out[day][(tbl, k1, k2)] = int(n)
     return out
+
+
+registry.add("stats.refresh", refresh_dirty)

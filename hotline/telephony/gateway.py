@@ -20,8 +20,8 @@ from flask import Blueprint, abort, current_app, jsonify, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
-from hotline.sms import handle_sms, safe_reply
 from hotline.telephony import InboundSms
+from hotline.telephony.flows import flows
 from hotline.telephony.receipts import find_receipt, save_receipt
 from hotline.telephony.spool import spool_request
 from models import db
@@ -70,7 +70,7 @@ def failed(exc: Exception):
             spool_request(PROVIDER, request.path, payload)
     except Exception as spool_exc:
         log.error("spooling failed (%s)", type(spool_exc).__name__)
-    return jsonify(reply=safe_reply())
+    return jsonify(reply=flows().safe_reply())
 
 
 def _text(payload: dict, name: str, limit: int) -> str | None:
@@ -105,7 +105,7 @@ def process_message(payload: Any) -> str | None:
     if receipt is not None:
         return json.loads(receipt.response)["reply"]
     try:
-        reply = handle_sms(message)
+        reply = flows().handle_sms(message)
         save_receipt(PROVIDER, key, json.dumps({"reply": reply}), CONTENT_TYPE)
         db.session.commit()
     except IntegrityError:

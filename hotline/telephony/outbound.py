@@ -9,6 +9,7 @@ use a local fake), otherwise the development outbox.
 from __future__ import annotations
 
 import secrets
+from datetime import datetime
 
 from flask import current_app
 from sqlalchemy import select
@@ -55,3 +56,17 @@ def send_sms(to: str, body: str) -> SendResult:
     sid = "DV" + secrets.token_hex(16)
     db.session.add(DevOutboxMessage(sid=sid, to=to, body=body))
     return SendResult(sid=sid, status="delivered", provider="dev")
+
+
+def find_sent(to: str, body: str, since: datetime) -> str | None:
+    """The provider's id of a message with this text to this number created since
+    ``since``, or None. Raises :class:`SendError` when the provider cannot be asked.
+
+    Only Twilio needs asking: the development outbox is written in the same transaction
+    as the "sent" record, so a crash leaves neither.
+    """
+    if not uses_twilio():
+        return None
+    from hotline.telephony.twilio.rest import find_sent as twilio_find_sent
+
+    return twilio_find_sent(to, body, since)

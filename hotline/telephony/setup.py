@@ -1,23 +1,24 @@
-"""Wiring of the telephony adapters into the application."""
+"""Wiring of the telephony adapters into the application: webhook blueprints and the
+spool's replay handlers, one per provider."""
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Blueprint
+
+from hotline.telephony import flows, gateway
+from hotline.telephony.twilio import handlers as twilio_handlers
+from hotline.telephony.twilio import webhooks as twilio_webhooks
+
+#: Providers cannot send a CSRF token; their requests are signed instead.
+CSRF_EXEMPT_PREFIXES = ("/twilio/", "/sms-gateway/")
 
 
-def init_telephony(app: Flask) -> None:
-    """Webhook blueprints (CSRF-exempt: ``twilio_webhooks``, ``sms_gateway``), the dev
-    phone and outbox (``dev_telephony``, 404 in production) and the ``spool`` commands."""
-    from hotline.telephony import dev, gateway, spool
-    from hotline.telephony.twilio import webhooks
+def blueprints() -> list[Blueprint]:
+    """The providers' webhook blueprints (``twilio_webhooks``, ``sms_gateway``)."""
+    return [twilio_webhooks.bp, gateway.bp]
 
-    app.register_blueprint(webhooks.bp)
-    app.register_blueprint(gateway.bp)
-    app.register_blueprint(dev.bp)
-    app.cli.add_command(spool.cli)
-    # Providers cannot send a CSRF token; their requests are signed instead.
-    exempt = app.config.get("CSRF_EXEMPT_PREFIXES")
-    if exempt is not None:
-        app.config["CSRF_EXEMPT_PREFIXES"] = tuple(
-            dict.fromkeys([*exempt, "/twilio/", "/sms-gateway/"])
-        )
+
+def init_telephony() -> None:
+    """Tell the spool how to replay each provider's kept requests."""
+    flows.register_replay(twilio_handlers.PROVIDER, twilio_handlers.replay)
+    flows.register_replay(gateway.PROVIDER, lambda _path, form: gateway.process_message(form))

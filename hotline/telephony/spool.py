@@ -21,11 +21,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import click
 from flask import current_app
-from flask.cli import with_appcontext
 from sqlalchemy.exc import IntegrityError
 
+from hotline.telephony.flows import replay_handler
 from models import db
 from models.types import keyring, utcnow
 
@@ -75,13 +74,8 @@ def read_record(path: Path) -> dict[str, Any]:
 
 
 def _handler(record: dict[str, Any]) -> Callable[[dict[str, Any]], object]:
-    if record["provider"] == "gateway":
-        from hotline.telephony.gateway import process_message
-
-        return process_message
-    from hotline.telephony.twilio.handlers import replay
-
-    return lambda form: replay(record["path"], form)
+    handler = replay_handler(record["provider"])
+    return lambda form: handler(record["path"], form)
 
 
 def _replay_once(record: dict[str, Any]) -> None:
@@ -127,28 +121,3 @@ def replay_spool(limit: int | None = None) -> dict[str, int]:
         path.unlink(missing_ok=True)
         counts["replayed"] += 1
     return counts
-
-
-@click.group("spool", help="The telephony fallback spool.")
-def cli() -> None:
-    pass
-
-
-@cli.command("replay")
-@with_appcontext
-def replay_command() -> None:
-    """Replay spooled webhook requests into the normal flows."""
-    counts = replay_spool()
-    click.echo(
-        f"replayed {counts['replayed']}, failed {counts['failed']}, "
-        f"unreadable {counts['unreadable']}"
-    )
-    if counts["failed"] or counts["unreadable"]:
-        raise SystemExit(1)
-
-
-@cli.command("status")
-@with_appcontext
-def status_command() -> None:
-    """Say how many requests wait in the spool."""
-    click.echo(f"{len(pending_files())} waiting")

@@ -6,8 +6,7 @@ from __future__ import annotations
 from flask import Flask, abort, request
 from sqlalchemy import event
 
-from hotline.web import admin, auth, board, cases, inbox, intake, manager
-from hotline.web.labels import init_labels
+from hotline.labels import init_labels
 from hotline.web.security import init_security
 from models import AuditEvent
 
@@ -28,15 +27,12 @@ def _refuse_nul_bytes():
     return None
 
 
-def init_web(app: Flask) -> None:
-    from hotline import api
-
-    init_security(app)
+def init_web(app: Flask, *, csrf_exempt: tuple[str, ...] = ()) -> None:
+    """Security (sessions, CSRF, headers), labels and request guards of the screens; the
+    blueprints themselves are registered by the app factory."""
+    init_security(app, csrf_exempt=csrf_exempt)
     init_labels(app)
     app.before_request(_refuse_nul_bytes)
-    for module in (auth, board, intake, cases, inbox, manager, admin):
-        app.register_blueprint(module.bp)
-    app.register_blueprint(api.bp)
     if not event.contains(AuditEvent, "before_update", _refuse_audit_change):
         event.listen(AuditEvent, "before_update", _refuse_audit_change)
         event.listen(AuditEvent, "before_delete", _refuse_audit_change)

@@ -24,7 +24,7 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
-from hotline.accounts import (
+from hotline.accounts.users import (
     MIN_PASSWORD_LENGTH,
     change_role,
     create_user,
@@ -33,7 +33,7 @@ from hotline.accounts import (
     unlock,
 )
 from hotline.audit import record_event
-from hotline.directory import (
+from hotline.directory.points import (
     COLUMNS,
     DirectoryImportError,
     export_directory,

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from hotline.accounts import LOCK_AFTER_FAILURES, LOCK_MINUTES, authenticate
+from hotline.accounts.users import LOCK_AFTER_FAILURES, LOCK_MINUTES, authenticate
 from hotline.audit import record_event
 from hotline.web.ratelimit import too_many_attempts
 from hotline.web.security import current_user, home_url, log_in, log_out

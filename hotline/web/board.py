@@ -14,7 +14,7 @@ from flask import Blueprint, abort, render_template
 from sqlalchemy import exists, or_, select
 
 from hotline.audit import record_event
-from hotline.web.access import repeat_count
+from hotline.cases.access import repeat_count
 from hotline.web.security import current_user, login_required
 from models import Alert, Case, Contact, Referral, db
 from models.types import utcnow

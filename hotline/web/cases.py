@@ -13,9 +13,15 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.audit import record_event
-from hotline.web.access import place_label, point_ids, record_view, routing_reason, visible_case
+from hotline.cases.access import (
+    place_label,
+    point_ids,
+    record_view,
+    routing_reason,
+    visible_case,
+)
+from hotline.labels import label
 from hotline.web.board import mask_number
-from hotline.web.labels import label
 from hotline.web.security import current_user, login_required
 from models import Alert, AuditEvent, Contact, FollowUp, Referral, User, db
 from routing.codes import SERVICES

@@ -8,8 +8,9 @@ from flask_babel import gettext as _
 from sqlalchemy import case as sql_case
 from sqlalchemy import select
 
+from hotline.cases.access import place_label, point_ids
 from hotline.errors import ValidationError
-from hotline.referrals import (
+from hotline.referrals.actions import (
     accept,
     acknowledge,
     decline,
@@ -18,7 +19,6 @@ from hotline.referrals import (
     record_perpetrator_outcome,
     referral_for_user,
 )
-from hotline.web.access import place_label, point_ids
 from hotline.web.security import current_user, login_required
 from models import Referral, db
 from routing.codes import SERVICES

@@ -14,12 +14,12 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from hotline.cases import create_case, parse_case_body, resolve_area
+from hotline.cases.access import repeat_count
+from hotline.cases.intake import create_case, parse_case_body, resolve_area
+from hotline.directory.decisions import decide
 from hotline.errors import ValidationError
-from hotline.routing_adapter import decide
-from hotline.web.access import repeat_count
+from hotline.labels import LABELS
 from hotline.web.board import mask_number
-from hotline.web.labels import LABELS
 from hotline.web.security import current_user, login_required
 from models import Case, Contact, NewCommune, db
 from routing.codes import (

@@ -12,7 +12,7 @@ import logging
 from flask import current_app, request
 from redis.exceptions import RedisError
 
-from hotline.queue import redis_connection
+from hotline.jobs.queue import redis_connection
 
 log = logging.getLogger(__name__)
 

@@ -175,9 +175,12 @@ def _security_headers(response):
     return response
 
 
-def init_security(app: Flask) -> None:
+def init_security(app: Flask, *, csrf_exempt: tuple[str, ...] = ()) -> None:
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    app.config["CSRF_EXEMPT_PREFIXES"] = tuple(
+        dict.fromkeys([*app.config["CSRF_EXEMPT_PREFIXES"], *csrf_exempt])
+    )
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     app.before_request(lambda: _load_user(app))

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from hotline.cases import create_case, parse_case_body
-from hotline.demo import load_demo
+from hotline.cases.intake import create_case, parse_case_body
+from hotline.dev.demo import load_demo
 from models import Case, ServicePoint, db
 from tests import factories
 from tests.conftest import ROOT

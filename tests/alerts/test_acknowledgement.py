@@ -9,8 +9,10 @@ from datetime import timedelta
 import pytest
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from hotline.alerts import ACK_SALT, ack_url, check_escalations, try_sms_acknowledgement
-from hotline.referrals import acknowledge
+from hotline.alerts.acknowledge import try_sms_acknowledgement
+from hotline.alerts.escalation import check_escalations
+from hotline.alerts.text import ACK_SALT, ack_url
+from hotline.referrals.actions import acknowledge
 from models import Alert, Referral, db
 from models.types import utcnow
 from tests.alerts.conftest import new_case, point

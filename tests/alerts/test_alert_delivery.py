@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from rq import Retry
 
-from hotline.queue import get_queue
+from hotline.jobs import registry
+from hotline.jobs.queue import get_queue
 from models import Alert, AuditEvent, Contact, OutboundSms, OutboxItem, Referral, db
 from tests.alerts.conftest import (
     CANARY_NOTE,
@@ -63,8 +64,8 @@ def test_case_alert_is_sent_once_with_the_reference_and_no_personal_data(
     alert = db.session.scalars(db.select(Alert)).one()
     assert alert.status == "sent" and alert.provider_sid == fake_twilio.messages[0].sid
     assert alert.sent_at is not None
-    outbox = {i.job.rsplit(".", 1)[1]: i.status for i in db.session.scalars(db.select(OutboxItem))}
-    assert outbox == {"send_alert": "done", "send_follow_up": "pending"}  # day 3 and 14 wait
+    outbox = {i.job: i.status for i in db.session.scalars(db.select(OutboxItem))}
+    assert outbox == {"alerts.send": "done", "followups.send": "pending"}  # day 3 and 14 wait
 
 
 def test_the_same_alert_job_run_twice_sends_one_sms(directory, fake_twilio, run_burst, app):
@@ -73,7 +74,7 @@ def test_the_same_alert_job_run_twice_sends_one_sms(directory, fake_twilio, run_
     db.session.query(OutboxItem).delete()  # enqueue by hand, twice, as a double relay would
     db.session.commit()
     for _ in range(2):
-        get_queue("alerts").enqueue("hotline.jobs.alerts.send_alert", alert_id=alert_id)
+        registry.enqueue("alerts.send", alert_id=alert_id)
 
     run_burst()
 
@@ -82,6 +83,41 @@ def test_the_same_alert_job_run_twice_sends_one_sms(directory, fake_twilio, run_
     db.session.remove()
     row = db.session.scalars(db.select(OutboundSms)).one()
     assert row.key == f"alert:{alert_id}" and row.status == "sent" and row.attempts == 1
+
+
+def test_an_alert_job_queued_under_its_old_dotted_path_still_runs(
+    directory, fake_twilio, run_burst, app
+):
+    """Jobs already in Redis when the registry shipped keep working for one release."""
+    case = new_case()
+    alert_id = db.session.scalars(db.select(Alert.id)).one()
+    db.session.query(OutboxItem).delete()
+    db.session.commit()
+    legacy = get_queue("alerts").enqueue_call(
+        "hotline.jobs.alerts.send_alert", kwargs={"alert_id": alert_id}
+    )
+    assert legacy.func_name == "hotline.jobs.alerts.send_alert"  # what an old relay stored
+
+    run_burst()
+
+    assert len(fake_twilio.messages) == 1
+    assert case.reference in fake_twilio.messages[0].form["Body"]
+    assert first_alert().status == "sent"
+
+
+def test_an_outbox_row_holding_an_old_dotted_path_is_relayed_under_its_name(
+    directory, fake_twilio, run_burst, app
+):
+    case = new_case()
+    db.session.execute(
+        db.update(OutboxItem).values(job="hotline.jobs.alerts.send_alert")
+    )  # as a web process of the previous release wrote it
+    db.session.commit()
+
+    run_burst()
+
+    assert len(fake_twilio.messages) == 1
+    assert case.reference in fake_twilio.messages[0].form["Body"]
 
 
 def test_twilio_500_then_201_sends_one_sms(directory, fake_twilio, start_worker):
@@ -147,14 +183,15 @@ def test_worker_killed_after_twilio_accepted_still_sends_exactly_one_sms(
     assert any(r.method == "GET" for r in fake_twilio.requests)  # it asked before resending
 
 
-def test_job_retry_policy_is_declared_where_the_relay_enqueues(directory, fake_twilio, app):
-    from hotline.relay import relay, retry_policy
+def test_job_retry_policy_comes_from_the_job_registry(directory, fake_twilio, app):
+    from hotline.jobs.registry import retry_policy
+    from hotline.jobs.relay import relay
 
     new_case()
     assert relay() == 1
     job = get_queue("alerts").jobs[0]
     assert job.id == f"outbox-{db.session.scalar(db.select(OutboxItem.id))}"
-    expected: Retry = retry_policy("hotline.jobs.alerts.send_alert")
+    expected: Retry = retry_policy("alerts.send")
     assert job.retries_left == expected.max and job.retry_intervals == expected.intervals
     assert relay() == 0  # a second relay enqueues nothing
     assert len(get_queue("alerts").jobs) == 1

@@ -6,7 +6,8 @@ from __future__ import annotations
 import time
 from datetime import timedelta
 
-from hotline.alerts import check_escalations, try_sms_acknowledgement
+from hotline.alerts.acknowledge import try_sms_acknowledgement
+from hotline.alerts.escalation import check_escalations
 from models import Alert, AuditEvent, OutboxItem, Referral, db
 from models.types import utcnow
 from tests.alerts.conftest import config, new_case, point, wait_for
@@ -86,7 +87,7 @@ def test_after_the_chain_the_provincial_centre_then_the_on_duty_operators(direct
         db.select(AuditEvent.action).where(AuditEvent.action == "case.escalation_exhausted")
     ).all() == ["case.escalation_exhausted"]
     work = db.session.scalars(db.select(OutboxItem.job)).all()
-    assert "hotline.jobs.alerts.notify_escalation_exhausted" in work
+    assert "alerts.notify_exhausted" in work
 
 
 def test_immediate_danger_escalates_after_a_third_of_the_delay(directory, app):

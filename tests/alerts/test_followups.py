@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 
-from hotline.followups import schedule_follow_ups
+from hotline.followups.schedule import schedule_follow_ups
 from hotline.privacy import number_hash
 from models import FollowUp, OptOut, OutboxItem, db
 from models.types import utcnow
@@ -39,7 +39,7 @@ def make_due_now() -> None:
     now = utcnow()
     db.session.execute(update(FollowUp).values(due_at=now))
     db.session.execute(
-        update(OutboxItem).where(OutboxItem.job.like("%send_follow_up")).values(available_at=now)
+        update(OutboxItem).where(OutboxItem.job == "followups.send").values(available_at=now)
     )
     db.session.commit()
 
@@ -131,7 +131,7 @@ def test_opt_out_cancels_pending_follow_ups(directory, fake_twilio, run_burst):
 
 
 def test_opt_out_after_the_job_was_queued_still_sends_nothing(directory, fake_twilio, app):
-    from hotline.jobs.followups import send_follow_up
+    from hotline.followups.jobs import send_follow_up
 
     consenting_case(window_around_now(inside=True))
     schedule_follow_ups()

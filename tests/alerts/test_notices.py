@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hotline.accounts import create_user
-from hotline.directory import DirectoryEntry, store_entries
-from hotline.outbox import add_work
-from hotline.queue import redis_connection
-from hotline.referrals import acknowledge
-from hotline.relay import reconcile, relay
+from hotline.accounts.users import create_user
+from hotline.directory.points import DirectoryEntry, store_entries
+from hotline.jobs.outbox import add_work
+from hotline.jobs.queue import redis_connection
+from hotline.jobs.relay import reconcile, relay
+from hotline.referrals.actions import acknowledge
 from models import AuditEvent, Contact, OutboundSms, OutboxItem, Referral, User, db
 from models.types import utcnow
 from tests.alerts.conftest import new_case, point
@@ -49,7 +49,7 @@ def test_acknowledged_referral_without_outcome_is_reminded_then_the_centre_is_to
 
 
 def test_no_reminder_once_the_outcome_is_recorded(directory, fake_twilio, run_burst):
-    from hotline.referrals import record_outcome
+    from hotline.referrals.actions import record_outcome
 
     new_case()
     referral = db.session.scalars(db.select(Referral)).one()
@@ -72,7 +72,7 @@ def test_callback_request_reaches_each_on_duty_operator_once_without_caller_deta
     db.session.flush()
     for _ in range(2):  # the voice flow may be retried by Twilio
         add_work(
-            "hotline.jobs.alerts.notify_callback_request",
+            "alerts.notify_callback",
             {"contact_id": contact.id},
             queue="alerts",
             dedupe_key=f"callback:{contact.id}",
@@ -152,6 +152,6 @@ def test_relay_enqueues_once_and_relays_again_work_that_redis_lost(directory, ap
 
 
 def test_outbox_work_waits_until_it_is_due(directory, app):
-    add_work("hotline.jobs.system.heartbeat", {}, available_at=utcnow() + timedelta(minutes=10))
+    add_work("system.heartbeat", {}, available_at=utcnow() + timedelta(minutes=10))
     db.session.commit()
     assert relay() == 0

@@ -7,7 +7,7 @@ import contextlib
 import socket
 import time
 
-from hotline.embedded import start_embedded_redis
+from hotline.dev.embedded import start_embedded_redis
 from models import Alert, Case, db
 from tests.alerts.conftest import new_case, wait_for
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from hotline.embedded import start_embedded_redis
+from hotline.dev.embedded import start_embedded_redis
 from tests.conftest import _free_port
 
 

@@ -31,7 +31,7 @@ def test_a_task_failing_on_every_tick_is_logged_once_then_counted(app_without_da
 
     failed = [r for r in caplog.records if "failed" in r.getMessage()]
     names = [r.getMessage().split()[2] for r in failed]
-    assert "relay" in names and "escalations" in names
+    assert "jobs.relay" in names and "alerts.escalate_due" in names
     assert len(names) == len(set(names)), "a failing task was logged more than once"
     assert all(r.exc_info for r in failed)  # the first one keeps its traceback
 

@@ -23,7 +23,7 @@ def pg_app(private_postgres, private_redis, service_env, tmp_path):
     from flask_migrate import upgrade
 
     from hotline import create_app
-    from hotline.demo import load_demo
+    from hotline.dev.demo import load_demo
 
     app = create_app(
         {

@@ -56,7 +56,7 @@ TWILIO_WAIT = 15
 DEADLINE = 60
 #: The worker's periodic spool replay (``hotline.jobs.periodic``): one run per 30 s across
 #: workers, guarded by this Redis key. The test deletes it to make the run due now.
-SPOOL_TASK_KEY = "hotline:periodic:telephony_spool"
+SPOOL_TASK_KEY = "hotline:periodic:telephony.replay_spool"
 #: Distinctive words in the callers' messages: they must never reach a log or a staff SMS.
 CANARIES = ("Zenobia", "Xylofon")
 

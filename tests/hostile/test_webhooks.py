@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from hotline.conversations.voice import STEPS
 from hotline.telephony.gateway import sign as gateway_sign
-from hotline.voice import STEPS
 from tests.hostile.conftest import (
     BASE,
     HOSTILE,

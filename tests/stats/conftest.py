@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hotline.accounts import create_user, issue_token
-from hotline.cases import create_case, parse_case_body
-from hotline.demo import load_demo
+from hotline.accounts.users import create_user, issue_token
+from hotline.cases.intake import create_case, parse_case_body
+from hotline.dev.demo import load_demo
 from models import Case, db
 from tests import factories
 

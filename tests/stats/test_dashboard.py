@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from werkzeug.serving import make_server
 
-from hotline.accounts import create_user
+from hotline.accounts.users import create_user
 from models import User, db
 from tests.stats.conftest import MARCH
 

@@ -120,7 +120,7 @@ def test_receiver_down_then_up_is_delivered_exactly_once(runner, receiver, cases
     row = db.session.scalars(select(ReportPush)).one()
     assert (row.status, row.attempts, row.error_code) == ("retrying", 1, "connection")
     item = db.session.scalars(select(OutboxItem).where(OutboxItem.queue == "reports")).one()
-    assert item.job == "hotline.reporting.push.retry_push"
+    assert item.job == "reporting.retry_push"
     assert item.payload == {"push_id": row.id} and item.queue == "reports"
     assert item.available_at > row.created_at
     receiver.start()

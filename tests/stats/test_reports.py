@@ -254,7 +254,7 @@ def test_cli_show_prints_the_payload(runner, make_case):
 def test_an_acknowledgement_reaches_the_numbers(make_case):
     """Acknowledging (SMS reply, link, inbox, API: one function, a direct UPDATE) marks the
     case's day for recomputation like any other change."""
-    from hotline.referrals import acknowledge
+    from hotline.referrals.actions import acknowledge
 
     cases = [make_case(at=MARCH) for _ in range(5)]
     assert build_report(PERIOD).value("ack") == 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from hotline.demo import load_demo
+from hotline.dev.demo import load_demo
 from hotline.telephony.outbound import send_sms
 from models import Case, Contact, db
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from hotline.demo import load_demo
-from hotline.sms import public_phone
+from hotline.dev.demo import load_demo
+from hotline.phones import public_phone
 from models import Alert, Case, Contact, Message, OutboxItem, Referral, User, db
 from tests.conftest import ROOT
 from tests.telephony.conftest import BASE, CALLER, reply_text, spoken, xml
@@ -68,9 +68,7 @@ def test_complete_sms_conversation_routes_alerts_once_and_never_texts_the_caller
     point = referral.service_point
     assert point.name in second and public_phone(point.phone) in second
     alert = db.session.scalars(select(Alert)).one()
-    work = db.session.scalars(
-        select(OutboxItem).where(OutboxItem.job == "hotline.jobs.alerts.send_alert")
-    ).one()
+    work = db.session.scalars(select(OutboxItem).where(OutboxItem.job == "alerts.send")).one()
     assert work.payload == {"alert_id": alert.id} and work.queue == "alerts"
     contact = db.session.get(Contact, case.contact_id)
     assert [m.direction for m in contact.messages] == ["in", "out", "in", "out"]

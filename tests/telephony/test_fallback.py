@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from hotline.demo import load_demo
+from hotline.dev.demo import load_demo
 from hotline.telephony.spool import pending_files, replay_spool
 from models import Case, Contact, OutboxItem, db
 from tests.telephony.conftest import BASE, CALLER, Twilio, reply_text, xml

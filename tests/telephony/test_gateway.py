@@ -7,7 +7,7 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from hotline.demo import load_demo
+from hotline.dev.demo import load_demo
 from hotline.telephony.gateway import sign
 from models import Case, Contact, Message, db
 from tests.telephony.conftest import CALLER

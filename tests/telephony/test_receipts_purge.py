@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from hotline.jobs.periodic import PERIODIC, resolve
+from hotline.jobs import registry
+from hotline.jobs.periodic import PERIODIC
 from hotline.telephony.receipts import purge_expired_receipts
 from models import WebhookReceipt, db
 from models.types import utcnow
@@ -29,7 +30,7 @@ def test_receipts_older_than_a_week_are_purged_and_recent_ones_kept(ctx):
     assert db.session.scalars(db.select(WebhookReceipt.key)).all() == ["new"]
 
 
-def test_the_purge_is_scheduled_in_the_workers():
-    paths = {task.path for task in PERIODIC}
-    assert "hotline.telephony.receipts.purge_expired_receipts" in paths
-    assert all(resolve(path) is not None for path in paths)
+def test_the_purge_is_scheduled_in_the_workers(app):
+    scheduled = {task.job for task in PERIODIC}
+    assert "telephony.purge_receipts" in scheduled
+    assert registry.get("telephony.purge_receipts").fn is purge_expired_receipts

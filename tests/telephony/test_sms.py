@@ -7,10 +7,11 @@ import logging
 import pytest
 from sqlalchemy import func, select, text
 
-from hotline.demo import load_demo
+from hotline.conversations.segments import segments
+from hotline.conversations.sms import keyword
+from hotline.dev.demo import load_demo
+from hotline.phones import public_phone
 from hotline.privacy import number_hash
-from hotline.sms import keyword, public_phone
-from hotline.telephony.segments import segments
 from models import Alert, Case, Contact, Message, OptOut, OutboxItem, Referral, db
 from tests.telephony.conftest import CALLER, reply_text, xml
 
@@ -46,7 +47,7 @@ def test_first_message_with_a_place_creates_a_routed_case_and_names_113(twilio, 
     alert = db.session.scalars(select(Alert)).one()
     assert alert.to_phone == point.alert_phone
     work = db.session.scalars(select(OutboxItem)).one()
-    assert (work.job, work.payload) == ("hotline.jobs.alerts.send_alert", {"alert_id": alert.id})
+    assert (work.job, work.payload) == ("alerts.send", {"alert_id": alert.id})
     contact = db.session.get(Contact, case.contact_id)
     assert contact.channel == "sms" and contact.status == "routed"
     assert contact.caller_number == CALLER and contact.caller_hash == number_hash(CALLER)
@@ -105,11 +106,11 @@ def test_after_two_unanswered_asks_the_provincial_centre_takes_the_case(twilio, 
 
 
 def test_an_unanswered_place_question_hands_the_case_to_the_provincial_centre(twilio, directory):
-    from hotline.telephony.jobs import place_question_timeout
+    from hotline.conversations.jobs import place_question_timeout
 
     twilio.sms("cứu em", "SM" + "g" * 32)
     timer = db.session.scalars(
-        select(OutboxItem).where(OutboxItem.job == "hotline.telephony.jobs.place_question_timeout")
+        select(OutboxItem).where(OutboxItem.job == "conversations.place_timeout")
     ).one()
     contact = db.session.scalars(select(Contact)).one()
     assert timer.payload == {"contact_id": contact.id, "asks": 1}
@@ -122,7 +123,7 @@ def test_an_unanswered_place_question_hands_the_case_to_the_provincial_centre(tw
 
 
 def test_a_place_question_answered_in_time_cancels_the_timeout(twilio, directory):
-    from hotline.telephony.jobs import place_question_timeout
+    from hotline.conversations.jobs import place_question_timeout
 
     twilio.sms("cứu em", "SM" + "h" * 32)
     twilio.sms("Tiên Yên", "SM" + "i" * 32)

@@ -9,9 +9,9 @@ from collections import Counter
 import pytest
 from sqlalchemy import select
 
-from hotline.demo import load_demo
+from hotline.conversations.sms import route_unanswered
+from hotline.dev.demo import load_demo
 from hotline.privacy import number_hash
-from hotline.sms import route_unanswered
 from models import Case, Contact, OutboxItem, db
 from tests.telephony.conftest import Twilio, reply_text
 
@@ -69,7 +69,7 @@ def test_simultaneous_messages_from_one_sender_share_one_conversation(app, twili
     # provincial centre when its 15 minutes are up: the conversation was routed.
     timeouts = db.session.scalars(
         select(OutboxItem).where(
-            OutboxItem.job == "hotline.telephony.jobs.place_question_timeout",
+            OutboxItem.job == "conversations.place_timeout",
             OutboxItem.status == "pending",
         )
     ).all()
@@ -86,7 +86,7 @@ def test_place_question_timeout_racing_the_answer_gives_one_case(app, twilio, di
     asked = twilio.sms("alo", "SM" + "e" * 32, sender=sender)
     assert asked.status_code == 200
     item = db.session.scalars(
-        select(OutboxItem).where(OutboxItem.job == "hotline.telephony.jobs.place_question_timeout")
+        select(OutboxItem).where(OutboxItem.job == "conversations.place_timeout")
     ).one()
     db.session.commit()
     timeout_routed = threading.Event()

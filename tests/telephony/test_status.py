@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from hotline.cases import CaseInput, create_case
-from hotline.demo import load_demo
+from hotline.cases.intake import CaseInput, create_case
+from hotline.dev.demo import load_demo
 from models import Alert, Contact, FollowUp, Message, db
 from models.types import utcnow
 

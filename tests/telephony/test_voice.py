@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select, text
 
-from hotline.accounts import create_user
-from hotline.demo import load_demo
+from hotline.accounts.users import create_user
+from hotline.dev.demo import load_demo
 from models import Contact, OutboxItem, User, WebhookReceipt, db
 from tests.telephony.conftest import BASE, spoken, xml
 
@@ -152,7 +152,7 @@ def test_nobody_on_duty_goes_to_voicemail_and_requests_a_callback(twilio, direct
     contact = db.session.scalars(select(Contact)).one()
     assert contact.callback_requested and contact.callback_requested_at
     work = db.session.scalars(select(OutboxItem)).one()
-    assert work.job == "hotline.jobs.alerts.notify_callback_request"
+    assert work.job == "alerts.notify_callback"
     assert work.payload == {"contact_id": contact.id} and work.queue == "alerts"
 
 

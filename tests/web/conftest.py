@@ -8,9 +8,9 @@ from collections.abc import Callable
 
 import pytest
 
-from hotline.accounts import create_user, issue_token
-from hotline.cases import create_case, parse_case_body
-from hotline.demo import DEMO_LOGINS, load_demo
+from hotline.accounts.users import create_user, issue_token
+from hotline.cases.intake import create_case, parse_case_body
+from hotline.dev.demo import DEMO_LOGINS, load_demo
 from hotline.privacy import number_hash
 from models import Case, Contact, Message, ServicePoint, User, db
 from tests.factories import case_body

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline.accounts import MIN_PASSWORD_LENGTH, check_password
+from hotline.accounts.users import MIN_PASSWORD_LENGTH, check_password
 from models import AuditEvent, User, db
 from tests.web.conftest import OTHER_POINT, ROLE_USERS, post_form, sign_in
 

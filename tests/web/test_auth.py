@@ -8,7 +8,7 @@ import time
 import pytest
 
 from hotline import create_app
-from hotline.accounts import LOCK_AFTER_FAILURES
+from hotline.accounts.users import LOCK_AFTER_FAILURES
 from models import AuditEvent, User, db
 from tests.web.conftest import ROLE_USERS, csrf_of, post_form, sign_in
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 
 from hotline import create_app
 from hotline.privacy.keys import count_encrypted
-from hotline.privacy.retention import purge_expired
+from hotline.retention.purge import purge_expired
 from models import Case, Contact, Message, Referral, db
 from models.types import keyring, utcnow
 from tests.factories import CANARY_NOTE

@@ -13,11 +13,9 @@ from collections.abc import Callable, Mapping
 from flask import current_app, has_request_context, request
 from sqlalchemy.exc import IntegrityError
 
-from hotline import voice
-from hotline.sms import handle_sms, safe_reply
 from hotline.telephony import InboundSms
+from hotline.telephony.flows import flows
 from hotline.telephony.receipts import find_receipt, save_receipt
-from hotline.telephony.status import message_status
 from hotline.telephony.twilio import twiml
 from models import db
 
@@ -80,7 +78,7 @@ def sms(form: Mapping[str, str]) -> str:
     sid = _sid(form, "MessageSid", "SmsSid", "SmsMessageSid")
     if not sid:
         # Not a message Twilio would send: answer safely, store nothing.
-        return twiml.render_message(safe_reply())
+        return twiml.render_message(flows().safe_reply())
     message = InboundSms(
         provider=PROVIDER,
         sid=sid,
@@ -89,7 +87,7 @@ def sms(form: Mapping[str, str]) -> str:
         body=form.get("Body") or "",
         media_count=_count(form.get("NumMedia")),
     )
-    return _once(f"sms:{sid}", lambda: twiml.render_message(handle_sms(message)))
+    return _once(f"sms:{sid}", lambda: twiml.render_message(flows().handle_sms(message)))
 
 
 def _step_url(n: int) -> Callable[[str], str]:
@@ -110,10 +108,10 @@ def voice_start(form: Mapping[str, str]) -> str:
         return twiml.fallback_voice()
 
     def work() -> str:
-        contact, _new = voice.incoming_call(
+        contact, _new = flows().voice.incoming_call(
             PROVIDER, sid, form.get("From") or "", form.get("To") or ""
         )
-        return _render(contact, voice.start(contact))
+        return _render(contact, flows().voice.start(contact))
 
     return _once(f"voice:{sid}:start", work)
 
@@ -125,9 +123,9 @@ def voice_step(step: str, form: Mapping[str, str], query: str) -> str:
     if not sid:
         return twiml.fallback_voice()
     if step == "recording":
-        contact = voice.find_call(PROVIDER, sid)
+        contact = flows().voice.find_call(PROVIDER, sid)
         if contact is not None:
-            voice.store_recording(
+            flows().voice.store_recording(
                 contact,
                 form.get("RecordingUrl") or "",
                 form.get("RecordingSid") or "",
@@ -135,14 +133,14 @@ def voice_step(step: str, form: Mapping[str, str], query: str) -> str:
             )
             db.session.commit()
         return twiml.empty()
-    if step not in voice.STEPS:
+    if step not in flows().voice.STEPS:
         return twiml.fallback_voice()
 
     def work() -> str:
-        contact, _new = voice.incoming_call(
+        contact, _new = flows().voice.incoming_call(
             PROVIDER, sid, form.get("From") or "", form.get("To") or ""
         )
-        return _render(contact, voice.run_step(contact, step, dict(form)))
+        return _render(contact, flows().voice.run_step(contact, step, dict(form)))
 
     return _once(f"voice:{sid}:{step}?{query[:120]}", work)
 
@@ -153,12 +151,14 @@ def status(form: Mapping[str, str]) -> bool:
     message_sid = _sid(form, "MessageSid", "SmsSid")
     message_state = form.get("MessageStatus") or form.get("SmsStatus") or ""
     if message_sid and message_state:
-        found = message_status(message_sid, message_state, (form.get("ErrorCode") or "").strip())
+        found = flows().message_status(
+            message_sid, message_state, (form.get("ErrorCode") or "").strip()
+        )
     else:
         call_sid = _sid(form, "CallSid")
         if not call_sid:
             return False
-        found = voice.call_status(
+        found = flows().voice.call_status(
             PROVIDER,
             call_sid,
             (form.get("CallStatus") or "").strip().lower(),
@@ -181,14 +181,14 @@ def replay(path: str, form: Mapping[str, str]) -> None:
         sid = _sid(form, "CallSid")
         if not sid:
             return
-        contact, new = voice.incoming_call(
+        contact, new = flows().voice.incoming_call(
             PROVIDER, sid, form.get("From") or "", form.get("To") or ""
         )
         if new:
             # The caller heard only the fallback message: somebody should call back.
             contact.ivr_step = "fallback"
             contact.status = "fallback"
-            voice.request_callback(contact)
+            flows().voice.request_callback(contact)
         db.session.commit()
     elif path.startswith(VOICE_PATH + "/"):
         step, _sep, query = path.removeprefix(VOICE_PATH + "/").partition("?")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import current_app
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
@@ -65,3 +67,15 @@ def send_sms(to: str, body: str, *, status_callback: str | None) -> SendResult:
     except Exception as exc:
         raise classify(exc) from None
     return SendResult(sid=message.sid, status=message.status or "queued", provider="twilio")
+
+
+def find_sent(to: str, body: str, since: datetime) -> str | None:
+    """The sid of a message Twilio holds with this text to this number since ``since``."""
+    try:
+        for message in twilio_client().messages.list(to=to, limit=50):
+            created = message.date_created
+            if message.body == body and (created is None or created >= since):
+                return message.sid
+    except Exception as exc:
+        raise classify(exc) from None
+    return None

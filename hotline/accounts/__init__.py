@@ -1,0 +1,1 @@
+"""Staff accounts: users, passwords, API tokens, service-point membership and the duty roster."""

@@ -1,0 +1,103 @@
+"""Acknowledging an alert by SMS reply from the point's duty phone.
+
+The SMS flow asks :func:`try_sms_acknowledgement` first, so a duty social worker's
+"OK <reference>" never starts a survivor conversation.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from hotline.referrals.actions import acknowledge
+from models import (
+    Case,
+    Referral,
+    ServicePoint,
+    db,
+)
+
+log = logging.getLogger(__name__)
+
+
+# --- acknowledgement by SMS reply -------------------------------------------------------
+
+_REF_IN_TEXT = re.compile(r"QN\s*\d{4}\s*-?\s*[0-9A-Z]{5}")
+_ACK_RE = re.compile(r"^\s*(?:OK|NHAN)\b[\s:.,;-]*(?P<ref>[A-Z0-9][A-Z0-9 -]*)?\s*[.!]*\s*$")
+
+
+def _plain(text: str) -> str:
+    """Upper case without diacritics ("Nhận" → "NHAN", "đ" → "D")."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    return "".join(c for c in text if not unicodedata.combining(c)).upper()
+
+
+def _ref_key(text: str) -> str:
+    """A reference reduced to letters and digits, with easily confused letters mapped the
+    way the reference alphabet (Crockford base 32) reads them."""
+    key = re.sub(r"[^A-Z0-9]", "", text.upper())
+    head, tail = key[:2], key[2:]
+    return head + tail.translate(str.maketrans("OIL", "011"))
+
+
+def _points_with_alert_phone(e164: str) -> list[ServicePoint]:
+    return list(
+        db.session.scalars(
+            select(ServicePoint).where(ServicePoint.alert_phone == e164, ServicePoint.active)
+        )
+    )
+
+
+def try_sms_acknowledgement(from_e164: str, body: str) -> str | None:
+    """The reply text when this SMS acknowledges (or tries to acknowledge) an alert, else
+    None so the message is handled as a caller's.
+
+    Only a message from a service point's ``alert_phone`` that reads ``OK <reference>`` or
+    ``NHẬN <reference>`` (any case, diacritics optional) counts. It acknowledges that
+    case's referrals to the points with this phone; the caller of this function commits.
+    """
+    match = _ACK_RE.match(_plain(body or ""))
+    if not match or not from_e164:
+        return None
+    points = _points_with_alert_phone(from_e164)
+    if not points:
+        return None
+    with force_locale("vi"):
+        raw = (match.group("ref") or "").strip()
+        if not raw:
+            return _("Reply OK and the case code to acknowledge, e.g. OK QN2611-7K3FX.")
+        found = _REF_IN_TEXT.search(raw)
+        key = _ref_key(found.group(0) if found else raw)
+        referrals = [
+            r
+            for r in db.session.scalars(
+                select(Referral)
+                .join(Case)
+                .where(Referral.service_point_id.in_([p.id for p in points]))
+                .where(Case.reference.in_(_reference_candidates(key)))
+                .order_by(Referral.id)
+            )
+        ]
+        if not referrals:
+            return _(
+                "No case %(reference)s is waiting for this phone. Check the code and reply "
+                "OK and the case code.",
+                reference=raw[:20],
+            )
+        reference = referrals[0].case.reference
+        first = [acknowledge(r, via="sms") for r in referrals]
+        if any(first):
+            return _("Acknowledged: case %(reference)s. Thank you.", reference=reference)
+        return _("Case %(reference)s was already acknowledged.", reference=reference)
+
+
+def _reference_candidates(key: str) -> list[str]:
+    """References as stored (``QN2611-7K3FX``) that the reduced ``key`` may stand for."""
+    if len(key) == 11 and key.startswith("QN"):
+        return [f"{key[:6]}-{key[6:]}"]
+    return [key]

@@ -1,0 +1,3 @@
+"""Follow-ups to survivors who consented: scheduled inside their safe hours, on their safe
+channel, with neutral wording; the job that sends them.
+"""

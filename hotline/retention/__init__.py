@@ -1,0 +1,1 @@
+"""Retention: shredding personal free text and recordings after RETENTION_DAYS."""

@@ -1,0 +1,75 @@
+"""The conversation flows that providers hand their requests to, filled in at setup.
+
+Providers (``twilio/``, ``gateway``) turn a request into neutral values and call these;
+the flows themselves live in :mod:`hotline.conversations`, which the app factory
+registers here. So telephony imports no feature package, and the spool replays a kept
+request through the handler its provider registered (:func:`register_replay`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from hotline.telephony import InboundSms, VoiceAction
+
+
+class VoiceFlow(Protocol):
+    """The voice IVR as providers drive it (see :mod:`hotline.conversations.voice`)."""
+
+    STEPS: Mapping[str, Any]
+
+    def incoming_call(self, provider: str, sid: str, sender: str, to: str) -> tuple[Any, bool]: ...
+
+    def start(self, contact: Any) -> list[VoiceAction]: ...
+
+    def run_step(self, contact: Any, step: str, form: dict[str, str]) -> list[VoiceAction]: ...
+
+    def find_call(self, provider: str, sid: str) -> Any | None: ...
+
+    def store_recording(self, contact: Any, url: str, sid: str, duration: str) -> None: ...
+
+    def request_callback(self, contact: Any) -> None: ...
+
+    def call_status(
+        self, provider: str, sid: str, status: str, duration: str, parent_sid: str, to: str
+    ) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Flows:
+    #: An inbound SMS → the reply text (the caller commits).
+    handle_sms: Callable[[InboundSms], str]
+    #: The reply when the flow cannot run: the emergency numbers, nothing stored.
+    safe_reply: Callable[..., str]
+    #: A delivery report for a message the service sent: (provider id, status, error code).
+    message_status: Callable[[str, str, str], bool]
+    voice: VoiceFlow
+
+
+_flows: Flows | None = None
+_replays: dict[str, Callable[[str, dict[str, Any]], object]] = {}
+
+
+def register(flows: Flows) -> None:
+    global _flows
+    _flows = flows
+
+
+def flows() -> Flows:
+    if _flows is None:
+        raise RuntimeError("no conversation flows registered: build the app with create_app()")
+    return _flows
+
+
+def register_replay(provider: str, handler: Callable[[str, dict[str, Any]], object]) -> None:
+    """How the spool feeds a kept request of ``provider`` (path, fields) back in."""
+    _replays[provider] = handler
+
+
+def replay_handler(provider: str) -> Callable[[str, dict[str, Any]], object]:
+    try:
+        return _replays[provider]
+    except KeyError:
+        raise LookupError(f"no replay handler for provider {provider!r}") from None
