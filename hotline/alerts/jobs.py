@@ -1,8 +1,9 @@
 """Jobs that send alerts and notices to staff phones (service points, operators).
 
-Each takes ids only, sends through :func:`hotline.delivery.send_once` (one SMS per piece
-of work whatever happens to the job) and raises :class:`~hotline.delivery.RetryLater` on
-temporary failures so RQ retries it with the backoff the relay declared.
+Each takes ids only, sends through :func:`hotline.jobs.delivery.send_once` (one SMS per
+piece of work whatever happens to the job) and raises
+:class:`~hotline.jobs.delivery.RetryLater` on temporary failures, so RQ retries it with
+the policy its registry entry declares.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The managers' statistics dashboard, its exports, and ``GET /api/v1/stats``.
+"""The managers' statistics dashboard and its exports (``GET /api/v1/stats`` is in
+:mod:`hotline.api.stats`).
 
 Managers only, anonymised only: every number comes from
 :func:`hotline.stats.report.build_report`, which applies consent and suppression.

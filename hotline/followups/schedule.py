@@ -36,7 +36,7 @@ SEND_JOB = "followups.send"
 def follow_up_text() -> str:
     """The only text a survivor ever receives unprompted: it reads like a friend's check-in.
 
-    No organisation, no number, nothing about violence or help (see docs/alerts.md): the
+    No organisation, no number, nothing about violence or help (see docs/followups.md): the
     phone may be read by the person they are afraid of.
     """
     return _(

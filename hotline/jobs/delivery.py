@@ -1,6 +1,6 @@
 """Send one SMS at most once per piece of work, even when the job runs twice or dies.
 
-The pattern (see docs/alerts.md, "Exactly one SMS"):
+The pattern (see docs/jobs.md, "Exactly one SMS"):
 
 1. The work's :class:`~models.OutboundSms` row is *claimed* — status ``sending``, a
    short lease, the rendered text — and committed **before** the provider call.

@@ -17,12 +17,11 @@ import logging
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
-from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from hotline.telephony import InboundSms
 from hotline.telephony.flows import flows
-from hotline.telephony.receipts import find_receipt, save_receipt
+from hotline.telephony.receipts import answer_once
 from hotline.telephony.spool import spool_request
 from models import db
 
@@ -100,21 +99,13 @@ def process_message(payload: Any) -> str | None:
     message = parse(payload)
     if message is None:
         return None
-    key = f"sms:{message.sid}"
-    receipt = find_receipt(PROVIDER, key)
-    if receipt is not None:
-        return json.loads(receipt.response)["reply"]
-    try:
-        reply = flows().handle_sms(message)
-        save_receipt(PROVIDER, key, json.dumps({"reply": reply}), CONTENT_TYPE)
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        receipt = find_receipt(PROVIDER, key)
-        if receipt is None:
-            raise
-        return json.loads(receipt.response)["reply"]
-    return reply
+    answer = answer_once(
+        PROVIDER,
+        f"sms:{message.sid}",
+        lambda: json.dumps({"reply": flows().handle_sms(message)}),
+        CONTENT_TYPE,
+    )
+    return json.loads(answer)["reply"]
 
 
 @bp.post("/inbound")

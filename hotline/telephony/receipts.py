@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 
 from models import WebhookReceipt, db
 from models.types import utcnow
@@ -29,6 +32,26 @@ def save_receipt(
             status_code=status_code,
         )
     )
+
+
+def answer_once(provider: str, key: str, work: Callable[[], str], content_type: str) -> str:
+    """Run ``work`` once per receipt key and commit it with its answer; a repeat of the
+    request (or a concurrent twin handled by another worker) gets the stored answer."""
+    receipt = find_receipt(provider, key)
+    if receipt is not None:
+        return receipt.response
+    try:
+        answer = work()
+        save_receipt(provider, key, answer, content_type)
+        db.session.commit()
+    except IntegrityError:
+        # The same request is being (or was just) handled by another worker.
+        db.session.rollback()
+        receipt = find_receipt(provider, key)
+        if receipt is None:
+            raise
+        return receipt.response
+    return answer
 
 
 def purge_receipts(older_than_days: int = 7) -> int:

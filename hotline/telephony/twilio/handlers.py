@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from flask import current_app, has_request_context, request
-from sqlalchemy.exc import IntegrityError
 
 from hotline.telephony import InboundSms
 from hotline.telephony.flows import flows
-from hotline.telephony.receipts import find_receipt, save_receipt
+from hotline.telephony.receipts import answer_once
 from hotline.telephony.twilio import twiml
 from models import db
 
@@ -53,23 +52,7 @@ def _count(value: str | None) -> int:
 
 
 def _once(key: str, work: Callable[[], str]) -> str:
-    """Run ``work`` once per receipt key; a repeat (or a concurrent twin) gets the stored
-    answer."""
-    receipt = find_receipt(PROVIDER, key)
-    if receipt is not None:
-        return receipt.response
-    try:
-        answer = work()
-        save_receipt(PROVIDER, key, answer, twiml.CONTENT_TYPE)
-        db.session.commit()
-    except IntegrityError:
-        # The same request is being (or was just) handled by another worker.
-        db.session.rollback()
-        receipt = find_receipt(PROVIDER, key)
-        if receipt is None:
-            raise
-        return receipt.response
-    return answer
+    return answer_once(PROVIDER, key, work, twiml.CONTENT_TYPE)
 
 
 def sms(form: Mapping[str, str]) -> str:
