@@ -3,31 +3,83 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from dataclasses import dataclass
+from typing import Annotated, Any
 
-from hotline.api import token_required
+from flask import Blueprint, jsonify, request
+from pydantic import BaseModel
+
+from hotline.api.auth import token_required
+from hotline.api.responses import Report
+from hotline.api.schema import documented
+from hotline.errors import ValidationError
 from hotline.reporting.payload import json_payload
 from hotline.stats.messages import area_error, check_area, period_error
-from hotline.stats.periods import PeriodError, parse_period
-from hotline.stats.report import build_report
+from hotline.stats.periods import Period, PeriodError, parse_period
+from hotline.stats.report import PROVINCE, build_report
+from hotline.validation import validate
+from hotline.validation.fields import Kind
 from models.types import utcnow
 
 bp = Blueprint("stats_api", __name__, url_prefix="/api/v1")
 
 
+@dataclass(frozen=True)
+class PeriodParameter(Kind):
+    """``YYYY-MM``, ``YYYY-S1``, ``YYYY-S2`` or ``YYYY``."""
+
+    def check(self, value: Any) -> Period:
+        try:
+            return parse_period(value)
+        except PeriodError as exc:
+            raise self.fail(period_error(exc)) from None
+
+    def missing(self) -> list[str]:
+        try:
+            self.check(None)
+        except ValueError as exc:
+            return exc.context["messages"]  # type: ignore[attr-defined]
+        return super().missing()
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": r"^\d{4}(-(0[1-9]|1[0-2]|S1|S2))?$"}
+
+
+@dataclass(frozen=True)
+class DistrictParameter(Kind):
+    """A former district code of Quảng Ninh, or ``QN`` (the default) for the province."""
+
+    def check(self, value: Any) -> str:
+        area = check_area(value)
+        if area is None:
+            raise self.fail(area_error())
+        return area
+
+    def schema(self) -> dict[str, Any]:
+        return {"type": "string", "pattern": r"^(\d{3}|QN)$"}
+
+
+class StatsQuery(BaseModel):
+    period: Annotated[Period, PeriodParameter()]
+    district_code: Annotated[str, DistrictParameter()] = PROVINCE
+
+
 @bp.get("/stats")
+@documented(
+    "getStats",
+    query=StatsQuery,
+    responses={200: (Report, "The anonymised report.")},
+    description=(
+        "The body is the json reporting payload of DESIGN.md section 9: counts of cases "
+        "with reporting consent; every count from 1 to 4 is null with suppressed true, "
+        "with complementary suppression."
+    ),
+)
 @token_required("manager")
 def stats():
-    """The anonymised counts, indicators and hotline metrics of a period and place."""
-    errors: dict[str, list[str]] = {}
-    period = None
+    """Anonymised counts, indicators and hotline metrics of a period and place (managers)."""
     try:
-        period = parse_period(request.args.get("period"))
-    except PeriodError as exc:
-        errors["period"] = [period_error(exc)]
-    area = check_area(request.args.get("district_code"))
-    if area is None:
-        errors["district_code"] = [area_error()]
-    if errors:
-        return jsonify(errors=errors), 422
-    return jsonify(json_payload(build_report(period, area), utcnow()))
+        query = validate(StatsQuery, request.args.to_dict())
+    except ValidationError as exc:
+        return jsonify(errors=exc.errors), 422
+    return jsonify(json_payload(build_report(query.period, query.district_code), utcnow()))

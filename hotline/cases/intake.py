@@ -16,29 +16,18 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from hotline.audit import record_event
+from hotline.cases.body import CaseBody
 from hotline.directory.decisions import decide
 from hotline.errors import ValidationError
-from hotline.phones import normalise_phone
 from hotline.referrals.create import refer
+from hotline.validation import validate
 from models import Case, CaseCode, Contact, Message, ServicePoint, User, db
 from models.types import utcnow
-from routing.codes import (
-    AGE_BANDS,
-    CHANNELS,
-    CONTEXTS,
-    RISKS,
-    SAFE_CHANNELS,
-    SERVICES,
-    SEXES,
-    VIOLENCE_TYPES,
-)
-from routing.hours import HoursSyntaxError, parse_window
 from routing.resolve import resolve_place
 from routing.select import Decision, PlaceCodeError, place_from_codes
 
 #: Crockford base32 without I, L, O, U: easy to read out and type back from an SMS.
 _REFERENCE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
-MAX_NOTES = 10_000
 
 
 @dataclass
@@ -69,163 +58,30 @@ class CaseInput:
     override_reason: str | None = None
 
 
-class _Errors:
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
-
-    def add(self, name: str, message: str) -> None:
-        self.fields.setdefault(name, []).append(message)
-
-
-def _choice(body: dict, name: str, allowed: tuple[str, ...], errors: _Errors, *, default=None):
-    value = body.get(name, default)
-    if value is None:
-        if default is None:
-            errors.add(name, _("This field is required."))
-        return default
-    if not isinstance(value, str) or value not in allowed:
-        errors.add(name, _("Choose one of: %(allowed)s.", allowed=", ".join(allowed)))
-        return default
-    return value
-
-
-def _choices(body: dict, name: str, allowed: tuple[str, ...], errors: _Errors) -> list[str]:
-    value = body.get(name, [])
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        errors.add(name, _("Give a list of codes."))
-        return []
-    unknown = [v for v in value if v not in allowed]
-    if unknown:
-        errors.add(
-            name,
-            _(
-                "Unknown codes %(codes)s; choose from: %(allowed)s.",
-                codes=", ".join(unknown),
-                allowed=", ".join(allowed),
-            ),
-        )
-        return []
-    return list(dict.fromkeys(value))
-
-
-def _object(body: dict, name: str, errors: _Errors) -> dict:
-    value = body.get(name, {})
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        errors.add(name, _("Give an object."))
-        return {}
-    return value
-
-
 def parse_case_body(body: Any) -> CaseInput:
-    """Validate an API-style body; raise :class:`ValidationError` with every field's problem."""
-    errors = _Errors()
-    if not isinstance(body, dict):
-        raise ValidationError({"body": [_("Send a JSON object.")]})
-
-    channel = _choice(body, "channel", CHANNELS, errors)
-    risk = _choice(body, "risk", RISKS, errors)
-
-    area = _object(body, "area", errors)
-    area_keys = [k for k in ("commune_code", "district_code", "text") if area.get(k)]
-    if len(area_keys) != 1 or not isinstance(area.get(area_keys[0]), str):
-        errors.add(
-            "area", _("Give exactly one of commune_code, district_code or text, as a string.")
-        )
-        area = {}
-    else:
-        area = {area_keys[0]: area[area_keys[0]].strip()}
-
-    contact_sid = body.get("contact_sid")
-    if contact_sid is not None and (not isinstance(contact_sid, str) or len(contact_sid) > 64):
-        errors.add("contact_sid", _("Give the call or message id as text."))
-        contact_sid = None
-
-    survivor = _object(body, "survivor", errors)
-    sex = _choice(survivor, "sex", SEXES, errors, default="unknown")
-    age_band = _choice(survivor, "age_band", AGE_BANDS, errors, default="unknown")
-
-    perpetrator = _object(body, "perpetrator", errors)
-    relationship = perpetrator.get("relationship")
-    if relationship is not None and (not isinstance(relationship, str) or len(relationship) > 40):
-        errors.add("perpetrator.relationship", _("Give the relationship as a short code."))
-        relationship = None
-    p_sex = perpetrator.get("sex")
-    if p_sex is not None and p_sex not in SEXES:
-        errors.add("perpetrator.sex", _("Choose one of: %(allowed)s.", allowed=", ".join(SEXES)))
-        p_sex = None
-    p_age = perpetrator.get("age_band")
-    if p_age is not None and p_age not in AGE_BANDS:
-        errors.add(
-            "perpetrator.age_band", _("Choose one of: %(allowed)s.", allowed=", ".join(AGE_BANDS))
-        )
-        p_age = None
-
-    consent = _object(body, "consent", errors)
-    flags = {}
-    for key in ("referral", "follow_up", "reporting"):
-        value = consent.get(key, False)
-        if not isinstance(value, bool):
-            errors.add(f"consent.{key}", _("Give true or false."))
-            value = False
-        flags[key] = value
-
-    safe = _object(body, "safe_contact", errors)
-    safe_channel = _choice(safe, "channel", SAFE_CHANNELS, errors, default="none")
-    safe_phone = None
-    safe_hours = None
-    if safe_channel != "none":
-        raw_phone = safe.get("phone")
-        safe_phone = normalise_phone(raw_phone) if isinstance(raw_phone, str) else None
-        if safe_phone is None:
-            errors.add("safe_contact.phone", _("Give a valid phone number for safe contact."))
-        raw_hours = safe.get("hours")
-        try:
-            safe_hours = str(parse_window(raw_hours)) if isinstance(raw_hours, str) else None
-        except HoursSyntaxError:
-            safe_hours = None
-        if safe_hours is None:
-            errors.add("safe_contact.hours", _("Give the safe hours as HH:MM-HH:MM."))
-    if flags["follow_up"] and safe_channel == "none":
-        errors.add(
-            "safe_contact.channel",
-            _("Follow-up needs a safe channel (SMS or call) and safe hours."),
-        )
-
-    notes = body.get("notes")
-    if notes is not None and (not isinstance(notes, str) or len(notes) > MAX_NOTES):
-        errors.add("notes", _("Notes must be text of at most %(n)d characters.", n=MAX_NOTES))
-        notes = None
-
-    violence_types = _choices(body, "violence_types", VIOLENCE_TYPES, errors)
-    contexts = _choices(body, "contexts", CONTEXTS, errors)
-    needs = _choices(body, "needs", SERVICES, errors)
-
-    if errors.fields:
-        raise ValidationError(errors.fields)
+    """Validate an API-style body (:class:`CaseBody`); raise :class:`ValidationError` with
+    every field's problem."""
+    data = validate(CaseBody, body)
     return CaseInput(
-        channel=channel,
-        risk=risk,
-        area=area,
-        contact_sid=contact_sid,
-        survivor_sex=sex,
-        survivor_age_band=age_band,
-        violence_types=violence_types,
-        contexts=contexts,
-        perpetrator_relationship=relationship,
-        perpetrator_sex=p_sex,
-        perpetrator_age_band=p_age,
-        needs=needs,
-        consent_referral=flags["referral"],
-        consent_follow_up=flags["follow_up"],
-        consent_reporting=flags["reporting"],
-        safe_channel=safe_channel,
-        safe_phone=safe_phone,
-        safe_hours=safe_hours,
-        notes=notes or None,
+        channel=data.channel,
+        risk=data.risk,
+        area=data.area,
+        contact_sid=data.contact_sid,
+        survivor_sex=data.survivor.sex,
+        survivor_age_band=data.survivor.age_band,
+        violence_types=data.violence_types,
+        contexts=data.contexts,
+        perpetrator_relationship=data.perpetrator.relationship,
+        perpetrator_sex=data.perpetrator.sex,
+        perpetrator_age_band=data.perpetrator.age_band,
+        needs=data.needs,
+        consent_referral=data.consent.referral,
+        consent_follow_up=data.consent.follow_up,
+        consent_reporting=data.consent.reporting,
+        safe_channel=data.safe_contact.channel,
+        safe_phone=data.safe_contact.phone,
+        safe_hours=data.safe_contact.hours,
+        notes=data.notes or None,
     )
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from enum import Enum
-from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select, update
@@ -119,27 +118,6 @@ KEEP = _Keep.KEEP
 PERPETRATOR_FIELDS = ("prosecuted", "counselled")
 #: The outcome form's choices: yes / no / not known (stored as NULL).
 _FORM_CHOICES: dict[str, bool | None] = {"yes": True, "no": False, "unknown": None}
-
-
-def perpetrator_outcome_from_json(value: Any) -> dict[str, bool]:
-    """The API's optional ``perpetrator: {"prosecuted": bool, "counselled": bool}``: only
-    the keys given; raise ValidationError (``perpetrator`` or ``perpetrator.<key>``)."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValidationError({"perpetrator": [_("Give the perpetrator outcome as an object.")]})
-    out: dict[str, bool] = {}
-    errors: dict[str, list[str]] = {}
-    for name in PERPETRATOR_FIELDS:
-        if name not in value:
-            continue
-        if isinstance(value[name], bool):
-            out[name] = value[name]
-        else:
-            errors[f"perpetrator.{name}"] = [_("Give true or false.")]
-    if errors:
-        raise ValidationError(errors)
-    return out
 
 
 def perpetrator_outcome_from_form(form: Mapping[str, str]) -> dict[str, bool | None]:
