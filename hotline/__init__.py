@@ -77,7 +77,9 @@ def register_blueprints(app: Flask) -> None:
     from hotline.telephony import setup as telephony
     from hotline.web import admin, auth, board, cases, health, home, inbox, intake, manager
 
-    web.init_web(app, csrf_exempt=telephony.CSRF_EXEMPT_PREFIXES)
+    # No CSRF token on the bearer-token API and the provider-signed webhooks: they never
+    # act on the session cookie.
+    web.init_web(app, csrf_exempt=(api.bp, stats_api.bp, *telephony.blueprints()))
     telephony.init_telephony()
     init_rollup()
     for bp in (

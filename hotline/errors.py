@@ -22,12 +22,17 @@ def _wants_json() -> bool:
     return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
 
 
+def http_error_response(exc: HTTPException):
+    """The answer to an HTTP error: JSON for the API, else the site's error page."""
+    if _wants_json():
+        return jsonify(error=exc.name, status=exc.code), exc.code
+    return render_template("error.html", code=exc.code, name=exc.name), exc.code
+
+
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        if _wants_json():
-            return jsonify(error=exc.name, status=exc.code), exc.code
-        return render_template("error.html", code=exc.code, name=exc.name), exc.code
+        return http_error_response(exc)
 
     @app.errorhandler(Exception)
     def unexpected_error(exc: Exception):

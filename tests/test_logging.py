@@ -27,6 +27,7 @@ def test_formatter_prints_frames_but_not_the_exception_message():
 
 def test_unhandled_error_page_and_log_hold_no_request_values(service_env, caplog):
     from hotline import create_app
+    from tests.webclient import csrf_of
 
     app = create_app()
     bp = Blueprint("boom", __name__)
@@ -38,9 +39,11 @@ def test_unhandled_error_page_and_log_hold_no_request_values(service_env, caplog
         raise RuntimeError(f"failed for {request.form['From']} {request.form['Body']}")
 
     app.register_blueprint(bp)
+    client = app.test_client()
     with caplog.at_level(logging.ERROR):
-        response = app.test_client().post(
-            "/boom", data={"From": CANARY_PHONE, "Body": CANARY_NOTE}
+        response = client.post(
+            "/boom",
+            data={"From": CANARY_PHONE, "Body": CANARY_NOTE, "csrf_token": csrf_of(client)},
         )
     assert response.status_code == 500
     page = response.get_data(as_text=True)

@@ -9,12 +9,11 @@ from hotline.telephony import flows, gateway
 from hotline.telephony.twilio import handlers as twilio_handlers
 from hotline.telephony.twilio import webhooks as twilio_webhooks
 
-#: Providers cannot send a CSRF token; their requests are signed instead.
-CSRF_EXEMPT_PREFIXES = ("/twilio/", "/sms-gateway/")
-
 
 def blueprints() -> list[Blueprint]:
-    """The providers' webhook blueprints (``twilio_webhooks``, ``sms_gateway``)."""
+    """The providers' webhook blueprints (``twilio_webhooks``, ``sms_gateway``). Providers
+    cannot send a CSRF token; their requests are signed instead, so the app factory exempts
+    these blueprints from CSRF."""
     return [twilio_webhooks.bp, gateway.bp]
 
 

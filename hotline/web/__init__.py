@@ -3,7 +3,9 @@ manager home, administration) and the JSON API, with their security wiring."""
 
 from __future__ import annotations
 
-from flask import Flask, abort, request
+from collections.abc import Iterable
+
+from flask import Blueprint, Flask, abort, request
 from sqlalchemy import event
 
 from hotline.labels import init_labels
@@ -27,9 +29,10 @@ def _refuse_nul_bytes():
     return None
 
 
-def init_web(app: Flask, *, csrf_exempt: tuple[str, ...] = ()) -> None:
+def init_web(app: Flask, *, csrf_exempt: Iterable[Blueprint] = ()) -> None:
     """Security (sessions, CSRF, headers), labels and request guards of the screens; the
-    blueprints themselves are registered by the app factory."""
+    blueprints themselves are registered by the app factory. ``csrf_exempt``: blueprints
+    that do not use the session cookie (bearer-token API, signed provider webhooks)."""
     init_security(app, csrf_exempt=csrf_exempt)
     init_labels(app)
     app.before_request(_refuse_nul_bytes)

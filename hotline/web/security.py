@@ -1,25 +1,27 @@
 """Sessions, roles, CSRF and security headers for the browser screens.
 
-CSRF is a small signed-token implementation rather than Flask-WTF: the screens are plain
-HTML forms validated by the domain services (``parse_case_body`` and friends), so a form
-library would add a second validation layer; what is needed is one random token per
-session, compared in constant time on every state-changing request. The JSON API (bearer
-tokens, no cookies) and the provider webhooks (signed by the provider) are exempt, and
-requests without a signed-in session are not checked (see ``_check_csrf``).
+CSRF is Flask-WTF's ``CSRFProtect`` (bound in :func:`init_security`): every POST, PUT,
+PATCH and DELETE must carry the session's token, as the ``csrf_token`` form field
+(``{{ csrf_token() }}`` in the templates) or the ``X-CSRF-Token`` header (``app.js``),
+login and logout included. The JSON API (bearer tokens, no cookies) and the provider
+webhooks (signed by the provider) are exempt by blueprint, passed in by the app factory.
+The token lives as long as the session (``WTF_CSRF_TIME_LIMIT = None``): a long intake
+form filled during a call never loses it, and the session itself ends after
+``SESSION_IDLE_MINUTES`` idle or ``SESSION_MAX_HOURS``.
 """
 
 from __future__ import annotations
 
-import hmac
-import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any
 
 from flask import (
+    Blueprint,
     Flask,
     abort,
+    current_app,
     flash,
     g,
     redirect,
@@ -28,7 +30,10 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
 
+from hotline.errors import http_error_response
+from hotline.extensions import csrf
 from models import User, db
 
 #: Defaults; each can be overridden in the config dict (``create_app(test_config=…)``).
@@ -37,13 +42,15 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_MAX_HOURS": 12,
     "LOGIN_RATE_LIMIT": 20,  # attempts per address …
     "LOGIN_RATE_WINDOW_SECONDS": 600,  # … in this window
-    "CSRF_EXEMPT_PREFIXES": ("/api/", "/twilio/"),
+    # The CSRF token is valid as long as the session (no separate expiry).
+    "WTF_CSRF_TIME_LIMIT": None,
+    # Flask-WTF would also demand a same-origin Referer on HTTPS, but the pages send
+    # ``Referrer-Policy: no-referrer``, so browsers send none; the token and the SameSite
+    # session cookie are the protection.
+    "WTF_CSRF_SSL_STRICT": False,
 }
 #: Endpoints polled by pages: they do not count as activity for the idle timeout.
 PASSIVE_ENDPOINTS = {"operator.board_data"}
-UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
-#: Checked even without a signed-in session.
-CSRF_ALWAYS = {"auth.login", "auth.logout"}
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -69,20 +76,23 @@ def home_url(user: User) -> str:
 
 def log_in(user: User) -> None:
     """Start a fresh session for ``user`` (a new CSRF token: no session fixation)."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
+    _clear_session()
     now = int(time.time())
     session["uid"] = user.id
     session["login_at"] = now
     session["seen"] = now
-    session["csrf"] = secrets.token_urlsafe(32)
 
 
 def log_out() -> None:
+    _clear_session()
+
+
+def _clear_session() -> None:
+    """Empty the session but for the language; the CSRF token goes with it (the next page
+    gets a new one)."""
     lang = session.get("lang")
     session.clear()
+    g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
     if lang:
         session["lang"] = lang
 
@@ -109,17 +119,6 @@ def login_required(*roles: str) -> Callable:
     return decorator
 
 
-def csrf_token() -> str:
-    token = session.get("csrf")
-    if not token:
-        token = session["csrf"] = secrets.token_urlsafe(32)
-    return token
-
-
-def _csrf_exempt(app: Flask) -> bool:
-    return request.path.startswith(tuple(app.config["CSRF_EXEMPT_PREFIXES"]))
-
-
 def _load_user(app: Flask):
     g.user = None
     uid = session.get("uid")
@@ -144,21 +143,14 @@ def _load_user(app: Flask):
     return None
 
 
-def _check_csrf(app: Flask):
-    """Check the token on every state-changing request that rides on a signed-in session,
-    and on the login form itself (login CSRF). A request without a signed-in session
-    carries no authority a forged request could borrow, so it is left to its own checks
-    (provider signatures, link tokens)."""
-    if request.method not in UNSAFE_METHODS or _csrf_exempt(app):
-        return None
-    if g.get("user") is None and request.endpoint not in CSRF_ALWAYS:
-        return None
-    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token") or ""
-    expected = session.get("csrf") or ""
-    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        flash(_("The form had expired. Please try again."), "error")
-        abort(400)
-    return None
+def _csrf_failed(app: Flask, exc: CSRFError):
+    """A missing, forged or stale token: 400 with the site's error page and a note to try
+    again; nothing was changed. Flask-WTF checks before the user is loaded, so load them
+    here for the page's header."""
+    if "user" not in g:
+        _load_user(app)
+    flash(_("The form had expired. Please try again."), "error")
+    return http_error_response(exc)
 
 
 def _security_headers(response):
@@ -175,15 +167,19 @@ def _security_headers(response):
     return response
 
 
-def init_security(app: Flask, *, csrf_exempt: tuple[str, ...] = ()) -> None:
+def init_security(app: Flask, *, csrf_exempt: Iterable[Blueprint] = ()) -> None:
+    """Sessions, CSRF (``csrf_exempt``: blueprints that never use the session cookie) and
+    security headers."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
-    app.config["CSRF_EXEMPT_PREFIXES"] = tuple(
-        dict.fromkeys([*app.config["CSRF_EXEMPT_PREFIXES"], *csrf_exempt])
-    )
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # First: the check must see the session as the form was sent, before _load_user may
+    # end an expired one (that request then goes to the login page, as any other).
+    csrf.init_app(app)
+    for blueprint in csrf_exempt:
+        csrf.exempt(blueprint)
+    app.register_error_handler(CSRFError, lambda exc: _csrf_failed(app, exc))
     app.before_request(lambda: _load_user(app))
-    app.before_request(lambda: _check_csrf(app))
     app.after_request(_security_headers)
-    app.jinja_env.globals.update(csrf_token=csrf_token, current_user=current_user)
+    app.jinja_env.globals.update(current_user=current_user)
