@@ -15,7 +15,7 @@ from hotline.alerts.text import ACK_SALT, ack_url
 from hotline.referrals.actions import acknowledge
 from models import Alert, Referral, db
 from models.types import utcnow
-from tests.alerts.conftest import new_case, point
+from tests.factories import ALERT_CASE, new_case, point
 
 
 def primary(case) -> Referral:
@@ -25,7 +25,7 @@ def primary(case) -> Referral:
 
 
 def test_reply_ok_with_the_reference_acknowledges_and_stops_escalation(directory):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     referral = primary(case)
     phone = referral.service_point.alert_phone
 
@@ -46,7 +46,7 @@ def test_reply_ok_with_the_reference_acknowledges_and_stops_escalation(directory
     ["NHẬN {ref}", "nhận {ref}", "Nhan {ref}", "nhan {low}", "ok {low}", "Ok: {ref}."],
 )
 def test_nhan_or_ok_with_or_without_diacritics_in_any_case_acknowledges(directory, template):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     referral = primary(case)
     body = template.format(ref=case.reference, low=case.reference.lower())
 
@@ -59,7 +59,7 @@ def test_nhan_or_ok_with_or_without_diacritics_in_any_case_acknowledges(director
 
 
 def test_a_reference_without_its_dash_or_with_look_alike_letters_still_matches(directory):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     referral = primary(case)
     typed = case.reference.replace("-", " ").replace("0", "O").replace("1", "I")
 
@@ -70,7 +70,7 @@ def test_a_reference_without_its_dash_or_with_look_alike_letters_still_matches(d
 
 
 def test_an_alert_phone_with_an_unknown_reference_gets_a_short_not_found(directory):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     referral = primary(case)
 
     reply = try_sms_acknowledgement(referral.service_point.alert_phone, "OK QN0000-ZZZZZ")
@@ -81,7 +81,7 @@ def test_an_alert_phone_with_an_unknown_reference_gets_a_short_not_found(directo
 
 
 def test_a_point_cannot_acknowledge_another_points_case(directory):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     other = point("DEMO-DCTC-06862")  # a trusted address the case was not referred to
     assert other.id != primary(case).service_point_id
 
@@ -92,7 +92,7 @@ def test_a_point_cannot_acknowledge_another_points_case(directory):
 
 
 def test_other_senders_and_other_texts_are_left_to_the_sms_flow(directory):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     phone = primary(case).service_point.alert_phone
 
     assert try_sms_acknowledgement("+84900123999", f"OK {case.reference}") is None
@@ -102,7 +102,7 @@ def test_other_senders_and_other_texts_are_left_to_the_sms_flow(directory):
 
 
 def test_the_first_acknowledgement_wins_and_its_time_is_stored(directory):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     referral = primary(case)
     phone = referral.service_point.alert_phone
     try_sms_acknowledgement(phone, f"OK {case.reference}")
@@ -119,7 +119,7 @@ def test_the_first_acknowledgement_wins_and_its_time_is_stored(directory):
 
 
 def test_signed_link_shows_the_case_and_acknowledges_on_the_button(directory, client, app):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     with app.test_request_context():
         app.config["PUBLIC_BASE_URL"] = "https://hotline.test"
         try:
@@ -146,7 +146,7 @@ def test_signed_link_shows_the_case_and_acknowledges_on_the_button(directory, cl
 
 
 def test_tampered_or_expired_links_acknowledge_nothing(directory, client, app):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     referral_id = primary(case).id
 
     class LastWeek(TimestampSigner):
@@ -164,7 +164,7 @@ def test_tampered_or_expired_links_acknowledge_nothing(directory, client, app):
 
 
 def test_api_acknowledgement_records_channel_and_time_and_stops_escalation(directory):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     referral = primary(case)
 
     assert acknowledge(referral, via="api") is True
@@ -175,7 +175,7 @@ def test_api_acknowledgement_records_channel_and_time_and_stops_escalation(direc
 
 
 def test_the_link_in_the_sent_alert_acknowledges(directory, fake_twilio, run_burst, client):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     run_burst()
     body = fake_twilio.messages[0].form["Body"]
     path = "/a/" + body.split("https://hotline.test/a/")[1].split()[0]

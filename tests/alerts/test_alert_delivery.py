@@ -8,14 +8,9 @@ from rq import Retry
 from hotline.jobs import registry
 from hotline.jobs.queue import get_queue
 from models import Alert, AuditEvent, Contact, OutboundSms, OutboxItem, Referral, db
-from tests.alerts.conftest import (
-    CANARY_NOTE,
-    CANARY_SAFE_PHONE,
-    kill_worker,
-    new_case,
-    point,
-    wait_for,
-)
+from tests.conftest import wait_for
+from tests.factories import ALERT_CASE, CANARY_NOTE, CANARY_PHONE, new_case, point
+from tests.workers import kill_worker
 
 CALLER = "+84900555444"
 
@@ -43,9 +38,10 @@ def test_case_alert_is_sent_once_with_the_reference_and_no_personal_data(
     db.session.add(contact)
     db.session.commit()
     case = new_case(
+        base=ALERT_CASE,
         contact_sid=contact.provider_sid,
         consent={"referral": True, "follow_up": True, "reporting": True},
-        safe_contact={"channel": "sms", "phone": CANARY_SAFE_PHONE, "hours": "09:00-11:00"},
+        safe_contact={"channel": "sms", "phone": CANARY_PHONE, "hours": "09:00-11:00"},
     )
     primary = point(case.routing["chain"][0])
     reference = case.reference
@@ -69,7 +65,7 @@ def test_case_alert_is_sent_once_with_the_reference_and_no_personal_data(
 
 
 def test_the_same_alert_job_run_twice_sends_one_sms(directory, fake_twilio, run_burst, app):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     alert_id = db.session.scalars(db.select(Alert.id)).one()
     db.session.query(OutboxItem).delete()  # enqueue by hand, twice, as a double relay would
     db.session.commit()
@@ -89,7 +85,7 @@ def test_an_alert_job_queued_under_its_old_dotted_path_still_runs(
     directory, fake_twilio, run_burst, app
 ):
     """Jobs already in Redis when the registry shipped keep working for one release."""
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     alert_id = db.session.scalars(db.select(Alert.id)).one()
     db.session.query(OutboxItem).delete()
     db.session.commit()
@@ -108,7 +104,7 @@ def test_an_alert_job_queued_under_its_old_dotted_path_still_runs(
 def test_an_outbox_row_holding_an_old_dotted_path_is_relayed_under_its_name(
     directory, fake_twilio, run_burst, app
 ):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     db.session.execute(
         db.update(OutboxItem).values(job="hotline.jobs.alerts.send_alert")
     )  # as a web process of the previous release wrote it
@@ -122,7 +118,7 @@ def test_an_outbox_row_holding_an_old_dotted_path_is_relayed_under_its_name(
 
 def test_twilio_500_then_201_sends_one_sms(directory, fake_twilio, start_worker):
     fake_twilio.fail_next(500, 20500)
-    new_case()
+    new_case(base=ALERT_CASE)
 
     start_worker()
 
@@ -139,7 +135,7 @@ def test_permanent_error_is_not_retried_is_flagged_and_moves_the_chain_on(
     directory, fake_twilio, run_burst
 ):
     fake_twilio.fail_next(400, 21211)  # invalid "To": retrying cannot help
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     chain = case.routing["chain"]
 
     run_burst()
@@ -162,7 +158,7 @@ def test_worker_killed_after_twilio_accepted_still_sends_exactly_one_sms(
     directory, fake_twilio, start_worker
 ):
     fake_twilio.hold_after_accept = 120  # Twilio has the message; the worker never hears
-    reference = new_case().reference
+    reference = new_case(base=ALERT_CASE).reference
     worker = start_worker()
     wait_for(lambda: fake_twilio.messages, timeout=30)
 
@@ -187,7 +183,7 @@ def test_job_retry_policy_comes_from_the_job_registry(directory, fake_twilio, ap
     from hotline.jobs.registry import retry_policy
     from hotline.jobs.relay import relay
 
-    new_case()
+    new_case(base=ALERT_CASE)
     assert relay() == 1
     job = get_queue("alerts").jobs[0]
     assert job.id == f"outbox-{db.session.scalar(db.select(OutboxItem.id))}"
@@ -201,9 +197,9 @@ def test_job_retry_policy_comes_from_the_job_registry(directory, fake_twilio, ap
 def test_alert_reported_undelivered_by_the_carrier_moves_the_chain_on_at_once(
     app, directory, fake_twilio, run_burst
 ):
-    from tests.telephony.conftest import BASE, Twilio
+    from tests.webhooks import BASE, Twilio
 
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     chain, reference = case.routing["chain"], case.reference
     run_burst()
     assert [m.form["To"] for m in fake_twilio.messages] == [point(chain[0]).alert_phone]

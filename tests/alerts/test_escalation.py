@@ -10,7 +10,8 @@ from hotline.alerts.acknowledge import try_sms_acknowledgement
 from hotline.alerts.escalation import check_escalations
 from models import Alert, AuditEvent, OutboxItem, Referral, db
 from models.types import utcnow
-from tests.alerts.conftest import config, new_case, point, wait_for
+from tests.conftest import config, wait_for
+from tests.factories import ALERT_CASE, new_case, point
 
 
 def referrals(case) -> list[Referral]:
@@ -25,7 +26,7 @@ def test_unacknowledged_alert_escalates_to_the_next_point_within_30_s(
     app, directory, fake_twilio, start_worker
 ):
     with config(app, ALERT_ESCALATE_AFTER_SECONDS=2):
-        case = new_case()
+        case = new_case(base=ALERT_CASE)
     reference, chain = case.reference, case.routing["chain"]
     deadline = db.session.scalars(db.select(Alert)).one().escalate_at
     start_worker()
@@ -59,7 +60,7 @@ def test_unacknowledged_alert_escalates_to_the_next_point_within_30_s(
 
 def test_acknowledging_by_sms_stops_the_chain(app, directory, fake_twilio, start_worker):
     with config(app, ALERT_ESCALATE_AFTER_SECONDS=3):
-        case = new_case()
+        case = new_case(base=ALERT_CASE)
     reference, chain = case.reference, case.routing["chain"]
     start_worker()
     wait_for(lambda: fake_twilio.messages, timeout=20)
@@ -73,7 +74,7 @@ def test_acknowledging_by_sms_stops_the_chain(app, directory, fake_twilio, start
 
 
 def test_after_the_chain_the_provincial_centre_then_the_on_duty_operators(directory, app):
-    case = new_case(area={"commune_code": "06862"}, needs=["counselling"])
+    case = new_case(base=ALERT_CASE, area={"commune_code": "06862"}, needs=["counselling"])
     chain = case.routing["chain"]
     later = utcnow()
     for _ in range(len(chain) + 2):
@@ -92,7 +93,7 @@ def test_after_the_chain_the_provincial_centre_then_the_on_duty_operators(direct
 
 def test_immediate_danger_escalates_after_a_third_of_the_delay(directory, app):
     with config(app, ALERT_ESCALATE_AFTER_SECONDS=900):
-        case = new_case(risk="immediate")
+        case = new_case(base=ALERT_CASE, risk="immediate")
     alerts = db.session.scalars(db.select(Alert)).all()
     for alert in alerts:
         wait = alert.escalate_at - alert.created_at
@@ -103,7 +104,7 @@ def test_immediate_danger_escalates_after_a_third_of_the_delay(directory, app):
 
 
 def test_police_alert_unacknowledged_does_not_start_a_second_chain(directory, app):
-    case = new_case(risk="immediate")
+    case = new_case(base=ALERT_CASE, risk="immediate")
     police = case.routing["police"]
     assert police is not None
 
@@ -117,7 +118,7 @@ def test_police_alert_unacknowledged_does_not_start_a_second_chain(directory, ap
 
 
 def test_an_acknowledged_case_stops_later_steps_too(directory, app):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     check_escalations(now=utcnow() + timedelta(hours=1))
     first, _second = referrals(case)
     try_sms_acknowledgement(first.service_point.alert_phone, f"OK {case.reference}")

@@ -13,7 +13,7 @@ from hotline.jobs.relay import reconcile, relay
 from hotline.referrals.actions import acknowledge
 from models import AuditEvent, Contact, OutboundSms, OutboxItem, Referral, User, db
 from models.types import utcnow
-from tests.alerts.conftest import new_case, point
+from tests.factories import ALERT_CASE, new_case, point
 
 CALLER = "+84900555444"
 
@@ -21,7 +21,7 @@ CALLER = "+84900555444"
 def test_acknowledged_referral_without_outcome_is_reminded_then_the_centre_is_told(
     directory, fake_twilio, run_burst
 ):
-    case = new_case()
+    case = new_case(base=ALERT_CASE)
     run_burst()  # the alert itself
     referral = db.session.scalars(db.select(Referral)).one()
     acknowledge(referral, via="api")
@@ -51,7 +51,7 @@ def test_acknowledged_referral_without_outcome_is_reminded_then_the_centre_is_to
 def test_no_reminder_once_the_outcome_is_recorded(directory, fake_twilio, run_burst):
     from hotline.referrals.actions import record_outcome
 
-    new_case()
+    new_case(base=ALERT_CASE)
     referral = db.session.scalars(db.select(Referral)).one()
     record_outcome(referral, None, ["counselling"])
     referral.acknowledged_at = utcnow() - timedelta(days=8)
@@ -118,8 +118,8 @@ def test_domestic_violence_case_notifies_the_commune_committee_with_the_minimum(
     directory, fake_twilio, run_burst
 ):
     _committee()
-    dv = new_case()
-    new_case(contexts=["sexual_harassment"])
+    dv = new_case(base=ALERT_CASE)
+    new_case(base=ALERT_CASE, contexts=["sexual_harassment"])
 
     run_burst()
     run_burst()
@@ -137,7 +137,7 @@ def test_domestic_violence_case_notifies_the_commune_committee_with_the_minimum(
 
 
 def test_relay_enqueues_once_and_relays_again_work_that_redis_lost(directory, app):
-    new_case()
+    new_case(base=ALERT_CASE)
     assert relay() == 1
     item = db.session.scalars(db.select(OutboxItem)).one()
     assert item.status == "enqueued" and item.rq_job_id == f"outbox-{item.id}"

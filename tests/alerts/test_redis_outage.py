@@ -9,7 +9,8 @@ import time
 
 from hotline.dev.embedded import start_embedded_redis
 from models import Alert, Case, db
-from tests.alerts.conftest import new_case, wait_for
+from tests.conftest import wait_for
+from tests.factories import ALERT_CASE, new_case
 
 
 def free_port() -> int:
@@ -23,11 +24,12 @@ def test_redis_down_while_cases_arrive_loses_nothing(directory, fake_twilio, sta
     server, url = start_embedded_redis(port=port)  # our own server, to stop and restart
     try:
         worker = start_worker(TEST_REDIS_URL=url)
-        first = new_case().reference
+        first = new_case(base=ALERT_CASE).reference
         wait_for(lambda: len(fake_twilio.messages) == 1, timeout=20)
 
         server.stop()
-        arrived = [new_case().reference for _ in range(3)]  # no Redis needed to accept them
+        # No Redis needed to accept them.
+        arrived = [new_case(base=ALERT_CASE).reference for _ in range(3)]
         time.sleep(3)
         assert len(fake_twilio.messages) == 1
         assert db.session.query(Case).count() == 4

@@ -118,7 +118,3 @@ def private_redis() -> Iterator[PrivateRedis]:
     finally:
         with contextlib.suppress(Exception):
             redis.stop()
-
-
-# The alert fixtures (demo directory, fake-Twilio worker environment, real workers).
-from tests.alerts.conftest import directory, start_worker, worker_env  # noqa: E402, F401

@@ -10,7 +10,7 @@ import threading
 import pytest
 
 from hotline.telephony.spool import pending_files
-from tests.telephony.conftest import BASE, Twilio, reply_text
+from tests.webhooks import BASE, Twilio, reply_text
 
 TWILIO_LIMIT_SECONDS = 15
 

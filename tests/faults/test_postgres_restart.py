@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from config import normalise_database_url
 from hotline.telephony.spool import pending_files, replay_spool
 from models import Alert, Case, Contact, Message, Referral, db
-from tests.telephony.conftest import BASE, Twilio, reply_text
+from tests.webhooks import BASE, Twilio, reply_text
 
 PLACE = "Tôi ở Tiên Yên"
 FOLLOW_UP = "cảm ơn"

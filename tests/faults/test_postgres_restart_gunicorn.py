@@ -42,7 +42,7 @@ from hotline.telephony.twilio.signature import sign
 from models import Alert, Case, Contact, Message, OutboundSms, OutboxItem, Referral, User
 from models.telephony import WebhookReceipt
 from tests.conftest import ROOT, _free_port
-from tests.telephony.conftest import BASE, HOTLINE
+from tests.webhooks import BASE, HOTLINE
 
 pytestmark = pytest.mark.slow
 

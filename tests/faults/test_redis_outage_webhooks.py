@@ -11,8 +11,8 @@ from sqlalchemy import select
 
 from hotline.telephony.spool import pending_files
 from models import Alert, Case, Contact, Message, db
-from tests.alerts.conftest import wait_for
-from tests.telephony.conftest import BASE, Twilio, reply_text, spoken, xml
+from tests.conftest import wait_for
+from tests.webhooks import BASE, Twilio, reply_text, spoken, xml
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import time
 import pytest
 
 from models import Alert, OutboundSms, db
-from tests.alerts.conftest import new_case, wait_for
+from tests.conftest import wait_for
+from tests.factories import ALERT_CASE, new_case
 
 #: The worker's client gives up after 1 s; the fake answers the first request after 2 s.
 #: The retry comes 4 s later, well after the fake accepted (or refused) that request.
@@ -22,7 +23,7 @@ def test_twilio_timeout_then_recovery_sends_one_alert(
     fake_twilio.delay, fake_twilio.delay_posts = 2.0, 1  # only the first request hangs
     if not accepted:
         fake_twilio.fail_next(500, 20500)  # …and Twilio did not keep it either
-    reference = new_case().reference
+    reference = new_case(base=ALERT_CASE).reference
 
     worker = start_worker(**WORKER)
     try:

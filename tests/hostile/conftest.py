@@ -1,13 +1,12 @@
 """Shared pieces of the hostile-input suite: hostile values, signed raw requests, row counts.
 
-The web fixtures (``demo``, ``token_for``, ``make_case``) are re-exported from
-``tests.web.conftest``; the Twilio helpers come from ``tests.telephony.conftest``.
+The web fixtures (``demo``, ``token_for``, ``make_case``) are shared ones (``tests/conftest.py``);
+the Twilio helpers come from ``tests.webhooks``.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select, table
 from twilio.request_validator import RequestValidator
 
-from tests.telephony.conftest import BASE, public_base  # noqa: F401 - fixture
-from tests.web.conftest import demo, make_case, signed_in, token_for  # noqa: F401 - fixtures
+from tests.webhooks import BASE
 
 #: Bounded runs: no example database, no deadline (CI machines vary). A longer soak:
 #: ``HOSTILE_EXAMPLES=500 pytest tests/hostile``.
@@ -31,6 +29,9 @@ HOSTILE = settings(
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+#: The SMS gateway's shared secret while the ``gateway`` fixture is in use.
+GATEWAY_SECRET = "hostile-gateway-secret"
 
 SQL = "'; DROP TABLE contact; --"
 TEMPLATE = "{{7*7}}"
@@ -174,13 +175,12 @@ def spool_files(app: Flask) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-@pytest.fixture(autouse=True)
-def _empty_spool(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test starts (and ends) with an empty fallback spool."""
-    if "app" not in request.fixturenames:
-        yield
-        return
-    app: Flask = request.getfixturevalue("app")
-    shutil.rmtree(Path(app.instance_path) / "spool", ignore_errors=True)
-    yield
-    shutil.rmtree(Path(app.instance_path) / "spool", ignore_errors=True)
+@pytest.fixture
+def gateway(app: Flask, demo) -> Iterator:
+    """A client of the app with the SMS gateway enabled (secret :data:`GATEWAY_SECRET`)."""
+    saved = app.config.get("SMS_GATEWAY_SECRET")
+    app.config["SMS_GATEWAY_SECRET"] = GATEWAY_SECRET
+    try:
+        yield app.test_client()
+    finally:
+        app.config["SMS_GATEWAY_SECRET"] = saved

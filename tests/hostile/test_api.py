@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models import Referral, db
+from tests.factories import case_body
 from tests.hostile.conftest import HOSTILE, NASTY, hostile_bytes, hostile_text, row_counts
-from tests.web.conftest import case_body
 
 EVALUATED = "tpl49tpl"
 CASE_TABLES = ("hotline_case", "referral", "alert", "case_code", "outbox_item", "follow_up")

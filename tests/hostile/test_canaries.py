@@ -12,10 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -25,12 +21,10 @@ from hotline.stats.periods import month
 from hotline.stats.report import build_report
 from models import Alert, Case, OutboxItem, db
 from models.types import utcnow
-from tests.conftest import ROOT
-from tests.telephony.conftest import BASE, Twilio, reply_text
-from tests.web.conftest import case_body
+from tests.factories import case_body
+from tests.webhooks import Twilio, reply_text
 
 pytestmark = pytest.mark.slow
-FLASK = str(Path(sys.executable).parent / "flask")
 
 CALLER = "+84900111987"
 SAFE_PHONE = "0900 777 456"
@@ -58,34 +52,8 @@ def leaks(text: str) -> list[str]:
     return [c for c in CANARIES if c.lower() in text.lower()]
 
 
-@pytest.fixture
-def worker_env(service_env, fake_twilio):
-    return {
-        **os.environ,
-        **service_env,
-        "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
-        "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
-        "TWILIO_API_BASE_URL": fake_twilio.url,
-        "TWILIO_SMS_FROM": "+18005550100",
-        "PUBLIC_BASE_URL": BASE,
-    }
-
-
-def run_worker(env) -> str:
-    result = subprocess.run(
-        [FLASK, "--app", "app", "worker", "--burst"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout + result.stderr
-
-
 def test_canaries_never_leave_the_encrypted_columns(
-    app, demo, fake_twilio, public_base, token_for, signed_in, worker_env, caplog
+    app, demo, fake_twilio, public_base, token_for, signed_in, run_burst, caplog
 ):
     caplog.set_level(logging.DEBUG)
     client = app.test_client()
@@ -114,7 +82,9 @@ def test_canaries_never_leave_the_encrypted_columns(
         db.session.remove()
 
     # 3. The worker sends the alerts through the fake Twilio API.
-    outputs["worker output"] = run_worker(worker_env) + run_worker(worker_env)
+    outputs["worker output"] = "".join(
+        result.stdout + result.stderr for result in (run_burst(), run_burst())
+    )
     with app.app_context():
         bodies = [m.form.get("Body", "") for m in fake_twilio.messages]
         assert any(sms_reference in b for b in bodies), bodies

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hotline.telephony.gateway import sign as gateway_sign
 from tests.hostile.conftest import (
     BASE,
+    GATEWAY_SECRET,
     HOSTILE,
     encode_form,
     hostile_bytes,
@@ -42,7 +43,6 @@ FORGERIES = [
     "garbage",
     "replayed-onto-other-path",
 ]
-GATEWAY_SECRET = "hostile-gateway-secret"
 
 
 @st.composite
@@ -129,20 +129,10 @@ def _plain_form() -> list[tuple[bytes, bytes]]:
     ]
 
 
-@pytest.fixture
-def gateway(app, demo, ctx):
-    saved = app.config.get("SMS_GATEWAY_SECRET")
-    app.config["SMS_GATEWAY_SECRET"] = GATEWAY_SECRET
-    try:
-        yield app.test_client()
-    finally:
-        app.config["SMS_GATEWAY_SECRET"] = saved
-
-
 GATEWAY_FORGERIES = ["other-body", "other-secret", "missing", "empty", "bare-hex", "upper-hex"]
 
 
-def test_forged_gateway_signatures_store_nothing(app, gateway):
+def test_forged_gateway_signatures_store_nothing(app, gateway, ctx):
     before = row_counts()
 
     @HOSTILE

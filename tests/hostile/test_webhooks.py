@@ -17,6 +17,7 @@ from hotline.conversations.voice import STEPS
 from hotline.telephony.gateway import sign as gateway_sign
 from tests.hostile.conftest import (
     BASE,
+    GATEWAY_SECRET,
     HOSTILE,
     NASTY,
     encode_form,
@@ -34,7 +35,6 @@ from tests.hostile.conftest import (
 #: A template whose evaluation would be visible: ``tpl49tpl``.
 MARKED_TEMPLATE = "tpl{{7*7}}tpl"
 EVALUATED = "tpl49tpl"
-GATEWAY_SECRET = "hostile-gateway-secret"
 PHONE_LIKE = re.compile(r"\+?\d[\d .]{4,}\d")
 
 TWILIO_FIELDS = [
@@ -266,18 +266,9 @@ def gateway_bodies(draw) -> bytes:
     return text.encode("utf-8", "surrogatepass")
 
 
-@pytest.fixture
-def gateway(app, demo, caplog):
-    caplog.set_level(logging.DEBUG)
-    saved = app.config.get("SMS_GATEWAY_SECRET")
-    app.config["SMS_GATEWAY_SECRET"] = GATEWAY_SECRET
-    try:
-        yield app.test_client()
-    finally:
-        app.config["SMS_GATEWAY_SECRET"] = saved
-
-
 def test_hostile_bodies_on_the_sms_gateway(app, gateway, caplog):
+    caplog.set_level(logging.DEBUG)
+
     @HOSTILE
     @given(gateway_bodies())
     def run(body):

@@ -171,6 +171,7 @@ def test_shared_name_alone_is_ambiguous_with_short_labels(text, labels):
     first, second = (m.confidence for m in res.candidates)
     assert first == second
     question = res.question.render()
+    assert len(labels) == 2
     assert question.startswith("Do you mean ") and all(label in question for label in labels)
 
 

@@ -12,7 +12,7 @@ from hotline.stats.periods import PeriodError, custom, month, parse_period
 from hotline.stats.report import build_report
 from models import Contact, Referral, db
 from models.types import utcnow
-from tests.stats.conftest import MARCH
+from tests.factories import MARCH
 
 PERIOD = month(2026, 3)
 #: Former district of the test cases (commune 06862, Xã Tiên Yên, is filed under it).
@@ -73,9 +73,9 @@ def test_custom_range_includes_its_last_day():
 # --- counts -----------------------------------------------------------------------------
 
 
-def test_small_counts_never_appear(make_case):
+def test_small_counts_never_appear(report_case):
     for _ in range(3):
-        make_case(at=MARCH)
+        report_case(at=MARCH)
     data = payload()
     assert data["cells"], "the tables are published, suppressed"
     assert not [v for v in published_counts(data) if 0 < v < 5]
@@ -83,9 +83,9 @@ def test_small_counts_never_appear(make_case):
     assert total == {"dimensions": {}, "value": None, "suppressed": True}
 
 
-def test_counts_by_place_sex_and_type(make_case):
+def test_counts_by_place_sex_and_type(report_case):
     for _ in range(6):
-        make_case(at=MARCH)
+        report_case(at=MARCH)
     report = build_report(PERIOD)
     assert report.value("cases") == 6
     assert report.value("cases", district_code=DISTRICT) == 6
@@ -95,18 +95,18 @@ def test_counts_by_place_sex_and_type(make_case):
     assert report.value("cases", sex="male") == 0
     district = build_report(PERIOD, DISTRICT)
     assert district.value("cases") == 6
-    assert all(
-        c["dimensions"]["district_code"] == DISTRICT for c in payload(area=DISTRICT)["cells"]
-    )
+    cells = payload(area=DISTRICT)["cells"]
+    assert cells
+    assert all(c["dimensions"]["district_code"] == DISTRICT for c in cells)
 
 
-def test_a_case_without_reporting_consent_changes_no_published_number(make_case):
+def test_a_case_without_reporting_consent_changes_no_published_number(report_case):
     for _ in range(7):
-        make_case(at=MARCH)
+        report_case(at=MARCH)
     before = payload()
     before_district = payload(area=DISTRICT)
     no_consent = {"referral": True, "follow_up": False, "reporting": False}
-    case = make_case(at=MARCH, consent=no_consent, safe_contact={"channel": "none"})
+    case = report_case(at=MARCH, consent=no_consent, safe_contact={"channel": "none"})
     referral = case.referrals[0]
     referral.acknowledged_at = MARCH + timedelta(minutes=3)
     referral.services_received = ["counselling"]
@@ -116,9 +116,9 @@ def test_a_case_without_reporting_consent_changes_no_published_number(make_case)
     assert content_hash(payload()) == content_hash(before)
 
 
-def test_later_changes_reach_the_numbers(make_case):
+def test_later_changes_reach_the_numbers(report_case):
     """A referral outcome recorded days later updates the case's day (dirty-day rollups)."""
-    cases = [make_case(at=MARCH) for _ in range(6)]
+    cases = [report_case(at=MARCH) for _ in range(6)]
     ind = build_report(PERIOD).indicators()[0]
     assert (ind.code, ind.numerator, ind.denominator) == ("SUPPORT_ACCESS", 0, 6)
     for case in cases[:5]:
@@ -138,11 +138,11 @@ def test_later_changes_reach_the_numbers(make_case):
     assert build_report(PERIOD).value("cases") == 5
 
 
-def test_indicator_definitions(make_case):
+def test_indicator_definitions(report_case):
     for _ in range(5):
-        make_case(at=MARCH, violence_types=["non_gbv"], contexts=["trafficking"])
+        report_case(at=MARCH, violence_types=["non_gbv"], contexts=["trafficking"])
     for _ in range(5):
-        c = make_case(at=MARCH, perpetrator={"relationship": "husband"})
+        c = report_case(at=MARCH, perpetrator={"relationship": "husband"})
         c.perpetrator_prosecuted = False
         c.perpetrator_counselled = True
     db.session.commit()
@@ -192,9 +192,9 @@ def test_hotline_metrics(ctx):
     assert m["SMS_CONVERSATIONS"].value == 6
 
 
-def test_referral_acknowledgement_times(make_case):
+def test_referral_acknowledgement_times(report_case):
     for i in range(10):
-        case = make_case(at=MARCH)
+        case = report_case(at=MARCH)
         case.referrals[0].acknowledged_at = MARCH + timedelta(minutes=i)
     db.session.commit()
     m = {x.code: x for x in build_report(PERIOD).metrics()}
@@ -206,9 +206,9 @@ def test_referral_acknowledgement_times(make_case):
 # --- API ----------------------------------------------------------------------------------
 
 
-def test_api_gives_managers_the_anonymised_payload(client, make_case, manager_token):
+def test_api_gives_managers_the_anonymised_payload(client, report_case, manager_token):
     for _ in range(5):
-        make_case(at=MARCH)
+        report_case(at=MARCH)
     r = client.get(
         "/api/v1/stats?period=2026-03", headers={"Authorization": f"Bearer {manager_token}"}
     )
@@ -222,7 +222,9 @@ def test_api_gives_managers_the_anonymised_payload(client, make_case, manager_to
         headers={"Authorization": f"Bearer {manager_token}"},
     )
     assert r.status_code == 200
-    assert all(c["dimensions"]["district_code"] == DISTRICT for c in r.get_json()["cells"])
+    cells = r.get_json()["cells"]
+    assert cells
+    assert all(c["dimensions"]["district_code"] == DISTRICT for c in cells)
 
 
 def test_api_refuses_other_roles_and_bad_input(client, manager_token, operator_token):
@@ -243,20 +245,20 @@ def test_cli_refuses_a_bad_period(runner):
     assert "2026-S1" in result.output
 
 
-def test_cli_show_prints_the_payload(runner, make_case):
+def test_cli_show_prints_the_payload(runner, report_case):
     for _ in range(5):
-        make_case(at=MARCH)
+        report_case(at=MARCH)
     result = runner.invoke(args=["report", "show", "--period", "2026-03"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["period"] == "2026-03"
 
 
-def test_an_acknowledgement_reaches_the_numbers(make_case):
+def test_an_acknowledgement_reaches_the_numbers(report_case):
     """Acknowledging (SMS reply, link, inbox, API: one function, a direct UPDATE) marks the
     case's day for recomputation like any other change."""
     from hotline.referrals.actions import acknowledge
 
-    cases = [make_case(at=MARCH) for _ in range(5)]
+    cases = [report_case(at=MARCH) for _ in range(5)]
     assert build_report(PERIOD).value("ack") == 0
     for case in cases:
         assert acknowledge(case.referrals[0], via="sms")

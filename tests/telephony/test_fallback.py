@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from hotline.dev.demo import load_demo
 from hotline.telephony.spool import pending_files, replay_spool
 from models import Case, Contact, OutboxItem, db
-from tests.telephony.conftest import BASE, CALLER, Twilio, reply_text, xml
+from tests.webhooks import BASE, CALLER, Twilio, reply_text, xml
 
 CANARY = "canary-body-Nguyễn-Thị ở Tiên Yên"
 
@@ -28,11 +27,6 @@ def broken_app(app, service_env, public_base):
         }
     )
     return Twilio(broken, broken.test_client())
-
-
-@pytest.fixture
-def directory(ctx):
-    load_demo()
 
 
 def count(model) -> int:

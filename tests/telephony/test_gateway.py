@@ -7,17 +7,15 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from hotline.dev.demo import load_demo
 from hotline.telephony.gateway import sign
 from models import Case, Contact, Message, db
-from tests.telephony.conftest import CALLER
+from tests.webhooks import CALLER
 
 SECRET = "gateway-secret-for-tests"
 
 
 @pytest.fixture
-def gateway(app, ctx):
-    load_demo()
+def gateway(app, directory):
     app.config["SMS_GATEWAY_SECRET"] = SECRET
     yield app.test_client()
     app.config["SMS_GATEWAY_SECRET"] = None

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import Contact, Message, WebhookReceipt, db
-from tests.telephony.conftest import BASE, CALLER
+from tests.webhooks import BASE, CALLER
 
 PATHS = [
     "/twilio/sms",

@@ -11,7 +11,8 @@ from __future__ import annotations
 import pytest
 
 from models import Referral, db
-from tests.web.conftest import OTHER_SW, ROLE_USERS, case_body, csrf_of
+from tests.factories import case_body
+from tests.webclient import OTHER_SW, ROLE_USERS, csrf_of
 
 ROLES = ("anonymous", "operator", "own_sw", "other_sw", "manager", "admin")
 USERNAMES = {

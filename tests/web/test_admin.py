@@ -8,7 +8,7 @@ import pytest
 
 from models import AuditEvent, ServicePoint, User, db
 from tests.factories import directory_csv, directory_row
-from tests.web.conftest import ROLE_USERS, post_form
+from tests.webclient import ROLE_USERS, post_form
 
 
 def test_directory_search_finds_points(signed_in):

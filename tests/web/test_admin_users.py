@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hotline.accounts.users import MIN_PASSWORD_LENGTH, check_password
 from models import AuditEvent, User, db
-from tests.web.conftest import OTHER_POINT, ROLE_USERS, post_form, sign_in
+from tests.webclient import OTHER_POINT, ROLE_USERS, post_form, sign_in
 
 
 def _user(username: str) -> User:

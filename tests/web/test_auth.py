@@ -10,7 +10,7 @@ import pytest
 from hotline import create_app
 from hotline.accounts.users import LOCK_AFTER_FAILURES
 from models import AuditEvent, User, db
-from tests.web.conftest import ROLE_USERS, csrf_of, post_form, sign_in
+from tests.webclient import ROLE_USERS, csrf_of, post_form, sign_in
 
 
 def test_login_form_has_username_and_password_inputs_and_vietnamese_lang(client):

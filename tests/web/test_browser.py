@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.web.conftest import OTHER_SW, OTHER_SW_PASSWORD, PASSWORDS, ROLE_USERS
+from tests.webclient import OTHER_SW, OTHER_SW_PASSWORD, PASSWORDS, ROLE_USERS
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

@@ -9,7 +9,7 @@ from hotline.stats.periods import local_day, month
 from hotline.stats.report import build_report
 from hotline.stats.rollup import timezone_name
 from models import AuditEvent, Case, Referral, db
-from tests.web.conftest import case_by_reference, post_form
+from tests.webclient import case_by_reference, post_form
 
 
 def _referral_id(app, reference: str) -> int:

@@ -13,7 +13,7 @@ from hotline.retention.purge import purge_expired
 from models import Case, Contact, Message, Referral, db
 from models.types import keyring, utcnow
 from tests.factories import CANARY_NOTE
-from tests.web.conftest import case_by_reference
+from tests.webclient import case_by_reference
 
 
 def _age(app, reference: str, contact_id: int, days: int) -> None:

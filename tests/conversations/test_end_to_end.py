@@ -3,55 +3,28 @@ the outbox to the fake Twilio API over HTTP."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from hotline.dev.demo import load_demo
 from hotline.phones import public_phone
 from models import Alert, Case, Contact, Message, OutboxItem, Referral, User, db
-from tests.conftest import ROOT
-from tests.telephony.conftest import BASE, CALLER, reply_text, spoken, xml
+from tests.webhooks import CALLER, reply_text, spoken, xml
 
-FLASK = str(Path(sys.executable).parent / "flask")
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def run_worker(service_env, fake_twilio):
+def run_worker(run_burst):
+    """One burst of the worker, then a fresh session to see what it stored."""
+
     def run() -> subprocess.CompletedProcess:
-        env = {
-            **os.environ,
-            **service_env,
-            "TWILIO_ACCOUNT_SID": fake_twilio.account_sid,
-            "TWILIO_AUTH_TOKEN": fake_twilio.auth_token,
-            "TWILIO_API_BASE_URL": fake_twilio.url,
-            "TWILIO_SMS_FROM": "+18005550100",
-            "PUBLIC_BASE_URL": BASE,
-        }
-        result = subprocess.run(
-            [FLASK, "--app", "app", "worker", "--burst"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert result.returncode == 0, result.stderr[-3000:]
+        result = run_burst()
         db.session.remove()
         return result
 
     return run
-
-
-@pytest.fixture
-def directory(ctx):
-    load_demo()
-    db.session.commit()
 
 
 def test_complete_sms_conversation_routes_alerts_once_and_never_texts_the_caller(

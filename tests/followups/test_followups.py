@@ -13,7 +13,7 @@ from hotline.privacy import number_hash
 from models import FollowUp, OptOut, OutboxItem, db
 from models.types import utcnow
 from routing.hours import parse_window
-from tests.alerts.conftest import SAFE_E164, new_case
+from tests.factories import ALERT_CASE, CANARY_E164, new_case
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 FORBIDDEN = ("18001769", "bạo lực", "violence", "tạm lánh", "shelter", "đường dây", "hotline")
@@ -29,6 +29,7 @@ def window_around_now(inside: bool) -> str:
 
 def consenting_case(hours: str, channel: str = "sms"):
     return new_case(
+        base=ALERT_CASE,
         consent={"referral": True, "follow_up": True, "reporting": True},
         safe_contact={"channel": channel, "phone": "0900 777 111", "hours": hours},
     )
@@ -57,11 +58,12 @@ def test_consenting_case_gets_day_3_and_day_14_follow_ups_inside_its_safe_hours(
         assert window.contains(f.due_at, TZ)
         assert f.due_at >= case.created_at + timedelta(days=days)
         assert f.due_at - (case.created_at + timedelta(days=days)) < timedelta(days=1)
-        assert f.channel == "sms" and f.number_hash == number_hash(SAFE_E164)
+        assert f.channel == "sms" and f.number_hash == number_hash(CANARY_E164)
 
 
 def test_no_follow_up_without_consent(directory):
     new_case(
+        base=ALERT_CASE,
         consent={"referral": True, "follow_up": False, "reporting": True},
         safe_contact={"channel": "sms", "phone": "0900 777 111", "hours": "09:00-11:00"},
     )
@@ -79,7 +81,7 @@ def test_follow_up_due_outside_the_safe_hours_waits_for_the_next_window(
 
     run_burst()
 
-    sms_to_survivor = [m for m in fake_twilio.messages if m.form["To"] == SAFE_E164]
+    sms_to_survivor = [m for m in fake_twilio.messages if m.form["To"] == CANARY_E164]
     assert sms_to_survivor == []
     db.session.remove()
     follow_ups = db.session.scalars(db.select(FollowUp)).all()
@@ -105,7 +107,7 @@ def test_follow_up_inside_the_safe_hours_is_sent_once_with_neutral_text(
     run_burst()
     run_burst()
 
-    sent = [m for m in fake_twilio.messages if m.form["To"] == SAFE_E164]
+    sent = [m for m in fake_twilio.messages if m.form["To"] == CANARY_E164]
     assert len(sent) == 2  # day 3 and day 14, both brought to now here
     for message in sent:
         body = message.form["Body"].lower()
@@ -119,13 +121,13 @@ def test_opt_out_cancels_pending_follow_ups(directory, fake_twilio, run_burst):
     consenting_case(window_around_now(inside=True))
     schedule_follow_ups()
     # What the SMS flow records when the survivor's phone sends STOP:
-    db.session.add(OptOut(number_hash=number_hash(SAFE_E164), opted_out=True))
+    db.session.add(OptOut(number_hash=number_hash(CANARY_E164), opted_out=True))
     db.session.commit()
     make_due_now()
 
     run_burst()
 
-    assert [m for m in fake_twilio.messages if m.form["To"] == SAFE_E164] == []
+    assert [m for m in fake_twilio.messages if m.form["To"] == CANARY_E164] == []
     db.session.remove()
     assert {f.status for f in db.session.scalars(db.select(FollowUp))} == {"cancelled"}
 
@@ -136,7 +138,7 @@ def test_opt_out_after_the_job_was_queued_still_sends_nothing(directory, fake_tw
     consenting_case(window_around_now(inside=True))
     schedule_follow_ups()
     make_due_now()
-    db.session.add(OptOut(number_hash=number_hash(SAFE_E164), opted_out=True))
+    db.session.add(OptOut(number_hash=number_hash(CANARY_E164), opted_out=True))
     db.session.commit()
     ids = db.session.scalars(db.select(FollowUp.id)).all()
 
@@ -157,7 +159,7 @@ def test_call_channel_becomes_a_call_task_for_operators(directory, fake_twilio, 
 
 
 def test_follow_up_days_are_configurable(directory, app):
-    from tests.alerts.conftest import config
+    from tests.conftest import config
 
     with config(app, FOLLOW_UP_DAYS=[1, 7, 30]):
         case = consenting_case("00:00-23:59")

@@ -9,18 +9,12 @@ from sqlalchemy import func, select, text
 
 from hotline.conversations.segments import segments
 from hotline.conversations.sms import keyword
-from hotline.dev.demo import load_demo
 from hotline.phones import public_phone
 from hotline.privacy import number_hash
 from models import Alert, Case, Contact, Message, OptOut, OutboxItem, Referral, db
-from tests.telephony.conftest import CALLER, reply_text, xml
+from tests.webhooks import CALLER, reply_text, xml
 
 FORBIDDEN = ("bạo lực", "violence", "shelter", "nhà tạm lánh", "tạm lánh")
-
-
-@pytest.fixture
-def directory(ctx):
-    load_demo()
 
 
 def count(model) -> int:

@@ -8,14 +8,12 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.cases.intake import CaseInput, create_case
-from hotline.dev.demo import load_demo
 from models import Alert, Contact, FollowUp, Message, db
 from models.types import utcnow
 
 
 @pytest.fixture
-def alert(ctx):
-    load_demo()
+def alert(directory):
     case, _ = create_case(
         CaseInput(channel="sms", risk="high", consent_referral=True), actor="test", place=None
     )

@@ -6,22 +6,14 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
-import pytest
 from sqlalchemy import select
 
 from hotline.conversations.sms import route_unanswered
-from hotline.dev.demo import load_demo
 from hotline.privacy import number_hash
 from models import Case, Contact, OutboxItem, db
-from tests.telephony.conftest import Twilio, reply_text
+from tests.webhooks import Twilio, reply_text
 
 ROUNDS = 8
-
-
-@pytest.fixture
-def directory(ctx):
-    load_demo()
-    db.session.commit()
 
 
 def test_simultaneous_messages_from_one_sender_share_one_conversation(app, twilio, directory):

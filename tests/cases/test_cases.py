@@ -8,17 +8,11 @@ import pytest
 from sqlalchemy import text
 
 from hotline.cases.intake import create_case, parse_case_body
-from hotline.dev.demo import load_demo
 from hotline.errors import ValidationError
 from hotline.privacy import number_hash
 from models import Alert, Case, OutboxItem, Referral, db
 from tests.factories import CANARY_NOTE, CANARY_PHONE
 from tests.factories import case_body as body
-
-
-@pytest.fixture
-def directory(ctx):
-    load_demo()
 
 
 def test_case_is_routed_referred_alerted_and_queued_together(directory):

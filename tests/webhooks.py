@@ -1,28 +1,16 @@
-"""Webhook test helpers: requests signed exactly as Twilio signs them, TwiML parsed as XML."""
+"""Webhook test helpers: requests signed exactly as Twilio signs them, TwiML parsed as XML.
+The ``public_base`` and ``twilio`` fixtures are in ``tests/conftest.py``."""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 
-import pytest
 from flask import Flask
 from twilio.request_validator import RequestValidator
 
 BASE = "https://hotline.test"
 CALLER = "+84900777123"
 HOTLINE = "+841800176900"
-
-
-@pytest.fixture
-def public_base(app: Flask) -> Iterator[str]:
-    """The app behind ``https://hotline.test``, as Twilio sees it."""
-    saved = app.config["PUBLIC_BASE_URL"]
-    app.config["PUBLIC_BASE_URL"] = BASE
-    try:
-        yield BASE
-    finally:
-        app.config["PUBLIC_BASE_URL"] = saved
 
 
 class Twilio:
@@ -65,11 +53,6 @@ class Twilio:
         return self.post("/twilio/status", fields)
 
 
-@pytest.fixture
-def twilio(app: Flask, client, public_base) -> Twilio:
-    return Twilio(app, client)
-
-
 def xml(response) -> ET.Element:
     """The TwiML of a response, parsed (a failed parse fails the test)."""
     assert response.content_type.startswith("text/xml"), response.content_type
@@ -86,17 +69,3 @@ def reply_text(response) -> str:
 
 def spoken(element: ET.Element) -> str:
     return " ".join(s.text or "" for s in element.iter("Say"))
-
-
-@pytest.fixture(autouse=True)
-def _empty_spool(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Each test starts with an empty fallback spool."""
-    if "app" not in request.fixturenames:
-        yield
-        return
-    import shutil
-    from pathlib import Path
-
-    app: Flask = request.getfixturevalue("app")
-    shutil.rmtree(Path(app.instance_path) / "spool", ignore_errors=True)
-    yield

@@ -30,7 +30,10 @@ def test_demo_has_a_provincial_centre_open_around_the_clock_and_shelters(runner,
     assert (centre.commune_code, centre.district_code) == (None, None)
     assert parse_hours(centre.hours).is_always_open
     assert "shelter" in centre.service_list
-    shelters = db.session.scalars(db.select(ServicePoint).where(ServicePoint.kind == "shelter"))
+    shelters = db.session.scalars(
+        db.select(ServicePoint).where(ServicePoint.kind == "shelter")
+    ).all()
+    assert shelters
     assert all(s.capacity and s.capacity > 0 for s in shelters)
 
 

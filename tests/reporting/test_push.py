@@ -12,8 +12,8 @@ from hotline.reporting.push import retry_due
 from hotline.reporting.schedule import due_pushes, run_scheduled_pushes
 from hotline.stats.periods import month
 from models import OutboxItem, ReportPush, db
+from tests.factories import MARCH, REPORT_CANARIES
 from tests.fakes.reporting_receiver import ReportingReceiver
-from tests.stats.conftest import CANARIES, MARCH
 
 SECRET = "test-reporting-secret"
 
@@ -33,16 +33,16 @@ def receiver(app, unused_port):
 
 
 @pytest.fixture
-def cases(make_case):
+def cases(report_case):
     made = []
     for i in range(6):
-        case = make_case(
+        case = report_case(
             at=MARCH,
-            perpetrator={"relationship": CANARIES["relationship"] if i == 0 else "husband"},
+            perpetrator={"relationship": REPORT_CANARIES["relationship"] if i == 0 else "husband"},
         )
         referral = case.referrals[0]
         referral.services_received = ["counselling"]
-        referral.outcome_notes = CANARIES["outcome"]
+        referral.outcome_notes = REPORT_CANARIES["outcome"]
         made.append(case)
     db.session.commit()
     return made
@@ -61,7 +61,7 @@ def test_push_is_signed_and_carries_no_identifier_or_free_text(runner, receiver,
     assert sent["signature_ok"]
     assert sent["key"].startswith("2026-03-QN-")
     body = sent["body"].decode("utf-8")
-    personal = [*CANARIES.values(), *(c.reference for c in cases)]
+    personal = [*REPORT_CANARIES.values(), *(c.reference for c in cases)]
     for value in personal:
         assert value not in body, "personal value in the payload"
     data = json.loads(body)
@@ -97,13 +97,13 @@ def test_push_is_signed_and_carries_no_identifier_or_free_text(runner, receiver,
 
 
 def test_same_numbers_are_not_pushed_twice_and_new_numbers_replace(
-    runner, receiver, cases, make_case
+    runner, receiver, cases, report_case
 ):
     assert _push(runner).exit_code == 0
     first_key = receiver.received[0]["key"]
     assert _push(runner).exit_code == 0  # same payload → same key → not posted again
     assert len(receiver.received) == 1
-    make_case(at=MARCH)
+    report_case(at=MARCH)
     assert _push(runner).exit_code == 0
     assert len(receiver.received) == 2
     assert receiver.received[1]["key"] != first_key

@@ -5,22 +5,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from hotline.dev.demo import load_demo
 from hotline.telephony.outbound import send_sms
 from models import Case, Contact, db
+from tests.webclient import csrf_of
 
 
 @pytest.fixture
-def dev(app, ctx):
-    load_demo()
-    db.session.commit()
+def dev(app, directory):
     return app.test_client()
 
 
 def csrf(client) -> dict[str, str]:
-    with client.session_transaction() as s:
-        token = s.get("csrf")
-    return {"csrf_token": token} if token else {}
+    return {"csrf_token": csrf_of(client)}
 
 
 def test_outbox_lists_messages_sent_without_twilio(dev):
