@@ -108,6 +108,8 @@ def register_jobs() -> None:
     import hotline.alerts.committee
     import hotline.alerts.escalation
     import hotline.alerts.jobs
+    import hotline.cases.jobs
+    import hotline.cases.messages
     import hotline.conversations.jobs
     import hotline.followups.jobs
     import hotline.followups.schedule

@@ -35,6 +35,7 @@ from models.secrets import AppSecret  # noqa: E402
 from models.stats import ReportPush, StatDirtyDay, StatRollup  # noqa: E402
 from models.telephony import DevOutboxMessage, WebhookReceipt  # noqa: E402
 from models.users import ApiToken, User, user_service_point  # noqa: E402
+from models.workspace import CaseNote, Task  # noqa: E402
 
 __all__ = [
     "Alert",
@@ -44,6 +45,7 @@ __all__ = [
     "Base",
     "Case",
     "CaseCode",
+    "CaseNote",
     "CommuneMerge",
     "Contact",
     "DevOutboxMessage",
@@ -61,6 +63,7 @@ __all__ = [
     "ServicePoint",
     "StatDirtyDay",
     "StatRollup",
+    "Task",
     "User",
     "WebhookReceipt",
     "db",

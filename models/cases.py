@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -20,6 +29,8 @@ class Case(db.Model):
     """
 
     __tablename__ = "hotline_case"
+    #: The case list pages newest first by (created_at, id).
+    __table_args__ = (Index("ix_hotline_case_created_id", "created_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(20), unique=True)
@@ -43,6 +54,8 @@ class Case(db.Model):
     consent_reporting: Mapped[bool] = mapped_column(Boolean, default=False)
     safe_channel: Mapped[str] = mapped_column(String(10), default="none")
     safe_phone: Mapped[str | None] = mapped_column(EncryptedText)
+    #: Keyed hash of the safe phone: a search by number finds the case without decrypting.
+    safe_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     safe_hours: Mapped[str | None] = mapped_column(String(11))  # HH:MM-HH:MM
     notes: Mapped[str | None] = mapped_column(EncryptedText)
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)

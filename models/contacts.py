@@ -52,19 +52,30 @@ class Contact(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     abandoned_step: Mapped[str | None] = mapped_column(String(40))
+    #: The last inbound message an operator has seen: a conversation with later ones
+    #: stays on the board, even after it was routed.
+    seen_message_id: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     messages: Mapped[list[Message]] = relationship(back_populates="contact", order_by="Message.id")
 
 
 class Message(db.Model):
-    """One SMS in or out of a conversation; the body is encrypted at rest."""
+    """One SMS in or out of a conversation; the body is encrypted at rest.
+
+    An operator's reply to a case's safe-contact number belongs to the case and to no
+    conversation (``contact_id`` None); a reply inside the survivor's own conversation
+    has both.
+    """
 
     __tablename__ = "message"
     __table_args__ = (UniqueConstraint("provider", "provider_sid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    contact_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("hotline_case.id"), index=True)
+    #: The operator who wrote it (replies from the workspace); None for automatic ones.
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     direction: Mapped[str] = mapped_column(String(3))  # in | out
     provider: Mapped[str] = mapped_column(String(20))
     provider_sid: Mapped[str | None] = mapped_column(String(64))
@@ -76,7 +87,7 @@ class Message(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    contact: Mapped[Contact] = relationship(back_populates="messages")
+    contact: Mapped[Contact | None] = relationship(back_populates="messages")
 
 
 class OptOut(db.Model):

@@ -14,6 +14,7 @@ from hotline.directory.lookup import provincial_centre
 from hotline.jobs import registry
 from hotline.jobs.outbox import add_work
 from hotline.referrals.create import refer
+from hotline.tasks import open_task
 from models import (
     Alert,
     Case,
@@ -153,6 +154,7 @@ def escalate(alert_id: int, now: datetime | None = None) -> bool:
             case.reference,
             {"point": point.code, "alert": alert.id},
         )
+        open_task("referral_declined", f"case:{case.id}", case_id=case.id)
         add_work(
             NOTIFY_EXHAUSTED_JOB,
             {"case_id": case.id},

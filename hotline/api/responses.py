@@ -3,10 +3,10 @@ tests check real answers against them (``tests/api``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, Literal
+from datetime import date, datetime
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from routing.codes import CHANNELS, CONTEXTS, REFERRAL_STATUSES, RISKS, SERVICES, VIOLENCE_TYPES
 
@@ -118,9 +118,125 @@ class Case(BaseModel):
     contexts: list[Literal[CONTEXTS]] | None = None  # type: ignore[valid-type]
     perpetrator: CasePerpetrator | None = None
     consent: CaseConsent | None = None
-    notes: str | None = None
+    #: The intake's own notes (the body's ``notes``); operators only.
+    intake_notes: str | None = None
     legal_hold: bool | None = None
     purged: bool | None = None
+    #: Operators only: notes added after the intake, and the SMS thread with the survivor.
+    notes: list[Note] | None = None
+    messages: list[ThreadMessage] | None = None
+
+
+class Note(BaseModel):
+    id: int
+    author: str | None
+    created_at: datetime
+    text: str | None  # null once shredded by retention
+
+
+class ThreadMessage(BaseModel):
+    direction: Literal["in", "out"]
+    at: datetime
+    text: str | None  # null once shredded by retention
+    status: str
+
+
+class CaseListItem(BaseModel):
+    reference: str
+    created_at: datetime
+    channel: Channel
+    status: str
+    risk: Risk
+    commune_code: str | None
+    service_point: PointName | None
+
+
+class PointName(BaseModel):
+    code: str
+    name: str
+
+
+class CaseList(BaseModel):
+    items: list[CaseListItem]
+    next_cursor: str | None
+
+
+class CaseListQuery(BaseModel):
+    q: str | None = Field(
+        None,
+        max_length=64,
+        description="A case reference, or a phone number in any Vietnamese format "
+        "(matched through the keyed number hash; audit-logged).",
+    )
+    status: Literal["open", "referred", "closed"] | None = None
+    commune_code: str | None = Field(None, pattern=r"^\d{5}$")
+    since: date | None = Field(None, description="First day (YYYY-MM-DD, hotline time).")
+    until: date | None = Field(None, description="Last day (YYYY-MM-DD, hotline time).")
+    limit: int = Field(50, ge=1, le=100)
+    cursor: str | None = Field(
+        None, max_length=100, description="next_cursor of the previous page, as given."
+    )
+
+
+class NoteBody(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+class MessageBody(BaseModel):
+    text: str = Field(min_length=1, max_length=640)
+
+
+class QueuedMessage(BaseModel):
+    direction: Literal["out"]
+    at: datetime
+    text: str
+    status: str
+    to: Literal["conversation", "safe_contact"]
+
+
+class ReplyRefusal(BaseModel):
+    error: str
+    reason: Literal["opted_out", "no_consent", "outside_safe_hours", "no_channel"]
+
+
+class ManualReferralBody(BaseModel):
+    service_point: str = Field(min_length=1, max_length=50)
+    note: str | None = Field(None, max_length=2_000)
+
+
+class TaskItem(BaseModel):
+    id: int
+    kind: Literal["voicemail", "callback", "follow_up_call", "referral_declined", "sms_unrouted"]
+    created_at: datetime
+    status: Literal["open", "done"]
+    case_reference: str | None
+    has_recording: bool
+    outcome: Literal["reached", "no_answer", "unsafe", "not_needed"] | None = None
+    done_at: datetime | None = None
+
+
+class TaskList(BaseModel):
+    items: list[TaskItem]
+
+
+class TaskQuery(BaseModel):
+    status: Literal["open", "done"] = "open"
+
+
+class TaskDoneBody(BaseModel):
+    outcome: Literal["reached", "no_answer", "unsafe", "not_needed"]
+    note: str | None = Field(None, max_length=2_000)
+
+
+class Audio(BaseModel):
+    """The voicemail's audio (binary, with the provider's Content-Type)."""
+
+    #: Documented as this media range with a binary body instead of a JSON schema.
+    media_type: ClassVar[str] = "audio/*"
+
+
+Case.model_rebuild()
+CaseListItem.model_rebuild()
 
 
 class Report(BaseModel):

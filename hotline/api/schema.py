@@ -65,7 +65,11 @@ class Operation:
     summary: str = field(default="")
 
     def models(self) -> list[type[BaseModel]]:
-        found = [model for model, _description in self.responses.values()]
+        found = [
+            model
+            for model, _description in self.responses.values()
+            if not getattr(model, "media_type", None)
+        ]
         return [*([self.body] if self.body else []), *([self.query] if self.query else []), *found]
 
 
@@ -131,6 +135,12 @@ def _json(ref: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": ref}}}
 
 
+def _media(model: type[BaseModel], description: str) -> dict[str, Any]:
+    """A binary answer (audio): its media range, no JSON schema."""
+    binary = {"type": "string", "contentMediaType": model.media_type}
+    return {"description": description, "content": {model.media_type: {"schema": binary}}}
+
+
 def _parameters(rule: Rule, query: dict[str, Any] | None) -> list[dict[str, Any]]:
     parameters = [
         {
@@ -186,7 +196,9 @@ def openapi_document(app: Flask | None = None) -> dict[str, Any]:
                 "content": {"application/json": {"schema": dict(body)}},
             }
         responses = {
-            str(status): _json(ref(model), description)
+            str(status): _media(model, description)
+            if getattr(model, "media_type", None)
+            else _json(ref(model), description)
             for status, (model, description) in operation.responses.items()
         }
         roles = getattr(view, "api_roles", None)

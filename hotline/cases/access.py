@@ -16,7 +16,9 @@ from flask_babel import gettext as _
 from sqlalchemy import exists, func, select
 
 from hotline.audit import record_event
-from models import Case, Contact, Referral, ServicePoint, User, db
+from hotline.cases.messages import thread
+from hotline.cases.notes import notes_of
+from models import Case, CaseNote, Contact, Message, Referral, ServicePoint, User, db
 from routing.places import load_gazetteer
 
 FULL_ROLES = ("operator",)
@@ -84,12 +86,12 @@ def referral_json(referral: Referral) -> dict[str, Any]:
         "service_point": point_json(referral.service_point),
         "status": referral.status,
         "urgency": referral.urgency,
-        "created_at": _iso(referral.created_at),
-        "acknowledged_at": _iso(referral.acknowledged_at),
+        "created_at": iso(referral.created_at),
+        "acknowledged_at": iso(referral.acknowledged_at),
     }
 
 
-def _iso(value) -> str | None:
+def iso(value) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
@@ -101,7 +103,7 @@ def case_json(case: Case, user: User, lang: str) -> dict[str, Any]:
     minimum: dict[str, Any] = {
         "reference": case.reference,
         "status": case.status,
-        "created_at": _iso(case.created_at),
+        "created_at": iso(case.created_at),
         "area": {
             "commune_code": case.commune_code,
             "district_code": case.district_code,
@@ -143,14 +145,35 @@ def case_json(case: Case, user: User, lang: str) -> dict[str, Any]:
                 "follow_up": case.consent_follow_up,
                 "reporting": case.consent_reporting,
             },
-            "notes": case.notes,
+            "intake_notes": case.notes,
             "legal_hold": case.legal_hold,
             "purged": case.purged_at is not None,
             "referrals": [referral_json(r) for r in case.referrals],
+            "notes": [note_json(n) for n in notes_of(case)],
+            "messages": [message_json(m) for m in thread(case)],
         }
     )
     minimum["safe_contact"]["phone"] = case.safe_phone
     return minimum
+
+
+def note_json(note: CaseNote) -> dict[str, Any]:
+    author = db.session.get(User, note.author_id) if note.author_id else None
+    return {
+        "id": note.id,
+        "author": author.username if author else None,
+        "created_at": iso(note.created_at),
+        "text": note.text,
+    }
+
+
+def message_json(message: Message) -> dict[str, Any]:
+    return {
+        "direction": message.direction,
+        "at": iso(message.created_at),
+        "text": message.body,
+        "status": message.status,
+    }
 
 
 def repeat_count(contact: Contact) -> int:

@@ -19,6 +19,7 @@ from hotline.audit import record_event
 from hotline.cases.body import CaseBody
 from hotline.directory.decisions import decide
 from hotline.errors import ValidationError
+from hotline.privacy import number_hash
 from hotline.referrals.create import refer
 from hotline.validation import validate
 from models import Case, CaseCode, Contact, Message, ServicePoint, User, db
@@ -140,6 +141,36 @@ def routing_record(decision: Decision) -> dict[str, Any]:
     }
 
 
+def refer_routed(
+    case: Case,
+    decision: Decision,
+    *,
+    override: str | None = None,
+    override_reason: str | None = None,
+) -> None:
+    """Refer the case to the decision's point (or the operator's choice from its chain)
+    and, in danger, to the police point too; alerts queued in the same transaction."""
+    codes = [p.code for p in decision.chain]
+    if decision.police:
+        codes.append(decision.police.code)
+    points = {
+        p.code: p
+        for p in db.session.scalars(select(ServicePoint).where(ServicePoint.code.in_(codes)))
+    }
+    primary_code = override or decision.primary.code
+    refer(
+        case,
+        points[primary_code],
+        step=0,
+        reason=case.routing["reason"]["en"],
+        chosen_by="operator" if override else "routing",
+        override_reason=override_reason if override else None,
+    )
+    if decision.police and decision.police.code != primary_code:
+        refer(case, points[decision.police.code], step=0, reason="police")
+    case.status = "referred"
+
+
 def find_contact(sid: str) -> Contact | None:
     """The contact a provider id belongs to: a call's id, or any message of a conversation."""
     contact = db.session.scalar(select(Contact).where(Contact.provider_sid == sid))
@@ -207,6 +238,7 @@ def create_case(
         consent_reporting=data.consent_reporting,
         safe_channel=data.safe_channel,
         safe_phone=data.safe_phone,
+        safe_hash=number_hash(data.safe_phone) if data.safe_phone else None,
         safe_hours=data.safe_hours,
         notes=data.notes,
         routing=routing_record(decision),
@@ -225,27 +257,7 @@ def create_case(
     db.session.flush()
 
     if data.consent_referral and decision.primary is not None:
-        points = {
-            p.code: p
-            for p in db.session.scalars(
-                select(ServicePoint).where(
-                    ServicePoint.code.in_(
-                        [*chain_codes, *([decision.police.code] if decision.police else [])]
-                    )
-                )
-            )
-        }
-        primary_code = override or decision.primary.code
-        refer(
-            case,
-            points[primary_code],
-            step=0,
-            reason=case.routing["reason"]["en"],
-            chosen_by="operator" if override else "routing",
-            override_reason=data.override_reason if override else None,
-        )
-        if decision.police and decision.police.code != primary_code:
-            refer(case, points[decision.police.code], step=0, reason="police")
+        refer_routed(case, decision, override=override, override_reason=data.override_reason)
     record_event(
         actor,
         "case.create",

@@ -24,10 +24,11 @@ from hotline.alerts.acknowledge import try_sms_acknowledgement
 from hotline.cases.intake import CaseInput, create_case
 from hotline.conversations.callers import caller_identity
 from hotline.conversations.pending import pending_candidates, remember_candidates
-from hotline.conversations.segments import segments
 from hotline.jobs.outbox import add_work
 from hotline.phones import public_phone
+from hotline.tasks import open_task
 from hotline.telephony import InboundSms
+from hotline.telephony.segments import segments
 from models import Contact, Message, OptOut, SenderLock, db
 from models.types import utcnow
 from routing.resolve import (
@@ -172,7 +173,10 @@ def _route(contact: Contact, place: PlaceMatch | None, first: bool) -> str:
         consent_reporting=False,
     )
     db.session.flush()  # the contact's id, before the case refers to it
-    _case, decision = create_case(data, actor="sms", place=place, contact=contact)
+    case, decision = create_case(data, actor="sms", place=place, contact=contact)
+    if place is None:
+        # Routed to the provincial centre without a place: an operator completes it.
+        open_task("sms_unrouted", f"contact:{contact.id}", case_id=case.id, contact_id=contact.id)
     contact.status = "routed"
     contact.pending_places = None
     contact.commune_code = (

@@ -24,6 +24,7 @@ from hotline.conversations.pending import pending_candidates, remember_candidate
 from hotline.directory.decisions import decide
 from hotline.jobs.outbox import add_work
 from hotline.phones import spoken_phone
+from hotline.tasks import open_task
 from hotline.telephony import Dial, Gather, Hangup, Record, Redirect, Say, VoiceAction
 from models import Contact, User, db
 from models.types import utcnow
@@ -322,6 +323,7 @@ def request_callback(contact: Contact) -> None:
         contact.callback_requested = True
         contact.callback_requested_at = utcnow()
     db.session.flush()
+    open_task("callback", f"contact:{contact.id}", contact_id=contact.id)
     add_work(
         CALLBACK_JOB,
         {"contact_id": contact.id},
@@ -333,6 +335,8 @@ def request_callback(contact: Contact) -> None:
 def store_recording(contact: Contact, url: str, sid: str, duration: str) -> None:
     if url and url.startswith("https://"):
         contact.recording_url = url[:1000]
+        db.session.flush()
+        open_task("voicemail", f"contact:{contact.id}", contact_id=contact.id)
     if sid:
         contact.recording_sid = sid[:64]
     if duration.isdigit():

@@ -11,6 +11,7 @@ from hotline.followups.schedule import SEND_JOB, follow_up_text, next_safe_momen
 from hotline.jobs import registry
 from hotline.jobs.delivery import send_once
 from hotline.jobs.outbox import add_work
+from hotline.tasks import open_task
 from hotline.telephony.outbound import is_opted_out
 from models import Case, Contact, FollowUp, OutboundSms, db
 from models.types import utcnow
@@ -67,6 +68,12 @@ def send_follow_up(follow_up_id: int) -> str:
         # Calls are made by people: it becomes a task on the operators' board.
         follow_up.channel = "call"
         follow_up.status = "due_call"
+        open_task(
+            "follow_up_call",
+            f"follow_up:{follow_up.id}",
+            case_id=case.id,
+            follow_up_id=follow_up.id,
+        )
         record_event("system", "follow_up.due_call", "follow_up", follow_up.id)
         db.session.commit()
         return "due_call"

@@ -46,6 +46,7 @@ PERIODIC: list[Periodic] = [
     Periodic("retention.purge", 24 * 3600, inline=False),
     Periodic("stats.refresh", 300, inline=False),
     Periodic("reporting.scheduled_pushes", 3600, inline=False),
+    Periodic("cases.hash_safe_numbers", 3600, inline=False),
 ]
 
 _last_redis_warning = 0.0

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from hotline.audit import record_event
 from hotline.errors import ValidationError
+from hotline.tasks import open_task
 from models import Alert, Case, Referral, User, db
 from models.types import utcnow
 from routing.codes import SERVICES
@@ -80,6 +81,11 @@ def decline(referral: Referral, user: User, reason: str) -> None:
     referral.status = "declined"
     referral.decline_reason = reason.strip()
     record_event(user, "referral.decline", "referral", referral.id)
+    case = referral.case
+    live = [r for r in case.referrals if r.status in ("pending", "acknowledged", "accepted")]
+    if not live:
+        # No point has the case any more: an operator takes it on.
+        open_task("referral_declined", f"case:{case.id}", case_id=case.id)
 
 
 def record_outcome(

@@ -5,9 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
 
+from hotline.audit import record_event
+from hotline.errors import ValidationError
 from hotline.jobs.outbox import add_work
-from models import Alert, Case, Referral, ServicePoint, db
+from models import Alert, Case, Referral, ServicePoint, User, db
 from models.types import utcnow
 
 SEND_ALERT_JOB = "alerts.send"
@@ -39,5 +43,49 @@ def refer(case: Case, point: ServicePoint, *, step: int, reason: str | None, **k
         queue="alerts",
         dedupe_key=f"alert:{alert.id}",
         fresh=True,  # the alert was just created: nobody can have queued it yet
+    )
+    return referral
+
+
+MAX_REFERRAL_NOTE = 2_000
+_LIVE = ("pending", "acknowledged", "accepted")
+
+
+def refer_by_hand(case: Case, code: object, note: object, user: User) -> Referral:
+    """A referral an operator chooses (health care or legal aid as well as the routed
+    point, say), alerted like a routed one; in the caller's transaction.
+
+    Raises :class:`ValidationError` for an unknown or inactive point, one that has the
+    case already, a case without referral consent, or an unusable note.
+    """
+    errors: dict[str, list[str]] = {}
+    point = None
+    if not isinstance(code, str) or not code.strip():
+        errors["service_point"] = [_("Choose a service point.")]
+    else:
+        point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == code.strip()))
+        if point is None or not point.active:
+            errors["service_point"] = [_("No active service point has this code.")]
+        elif any(r.service_point_id == point.id and r.status in _LIVE for r in case.referrals):
+            errors["service_point"] = [_("This point already has the case.")]
+    if note is not None and (not isinstance(note, str) or len(note) > MAX_REFERRAL_NOTE):
+        errors["note"] = [_("A note is text of at most %(n)d characters.", n=MAX_REFERRAL_NOTE)]
+    if not case.consent_referral:
+        errors["consent.referral"] = [
+            _("The survivor has not agreed to a referral: record their consent first.")
+        ]
+    if errors:
+        raise ValidationError(errors)
+    referral = refer(
+        case,
+        point,
+        step=0,
+        reason="chosen by the operator",
+        chosen_by="operator",
+        override_reason=(note or "").strip() or None,
+    )
+    case.status = "referred"
+    record_event(
+        user, "referral.create", "referral", referral.id, {"case": case.reference, "by": "hand"}
     )
     return referral

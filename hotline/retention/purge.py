@@ -17,7 +17,7 @@ from sqlalchemy import exists, or_, select, update
 
 from hotline.audit import record_event
 from hotline.jobs import registry
-from models import Case, Contact, Message, Referral, db
+from models import Case, CaseNote, Contact, Message, Referral, Task, db
 from models.types import utcnow
 
 BATCH = 500
@@ -68,7 +68,10 @@ def _expired_contact_ids(cutoff: datetime) -> list[int]:
 
 
 def _expired_message_ids(cutoff: datetime) -> list[int]:
-    held = exists().where(Case.contact_id == Message.contact_id, Case.legal_hold.is_(True))
+    held = exists().where(
+        or_(Case.contact_id == Message.contact_id, Case.id == Message.case_id),
+        Case.legal_hold.is_(True),
+    )
     return list(
         db.session.scalars(
             select(Message.id)
@@ -126,7 +129,9 @@ def purge_expired(
         return done
 
     def shred_cases(ids: list[int]) -> None:
-        shred(ids, Case, {"notes": None, "safe_phone": None, "purged_at": now})
+        shred(ids, Case, {"notes": None, "safe_phone": None, "safe_hash": None, "purged_at": now})
+        shred(ids, CaseNote, {"text": None}, key=CaseNote.case_id)
+        shred(ids, Task, {"note": None}, key=Task.case_id)
         shred(
             ids,
             Referral,
@@ -137,7 +142,10 @@ def purge_expired(
     result.cases = in_batches(_expired_case_ids(cutoff), shred_cases)
     result.contacts = in_batches(
         _expired_contact_ids(cutoff),
-        lambda ids: shred(ids, Contact, {"caller_number": None, "recording_url": None}),
+        lambda ids: (
+            shred(ids, Contact, {"caller_number": None, "recording_url": None}),
+            shred(ids, Task, {"note": None}, key=Task.contact_id),
+        ),
     )
     result.messages = in_batches(
         _expired_message_ids(cutoff), lambda ids: shred(ids, Message, {"body": None})

@@ -35,6 +35,23 @@ class SendError(Exception):
 
 
 @dataclass(frozen=True)
+class Recording:
+    """A recording's audio as the provider serves it."""
+
+    content: bytes
+    content_type: str
+
+
+class RecordingUnavailable(Exception):
+    """The provider has no such recording (deleted, shredded) or could not be asked;
+    ``code`` says which, never the URL."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"recording unavailable: {code}")
+        self.code = code
+
+
+@dataclass(frozen=True)
 class InboundSms:
     """One SMS as any adapter received it.
 

@@ -15,7 +15,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from hotline.privacy import number_hash
-from hotline.telephony import SendError, SendResult
+from hotline.telephony import Recording, RecordingUnavailable, SendError, SendResult
 from models import DevOutboxMessage, OptOut, db
 
 STATUS_CALLBACK_PATH = "/twilio/status"
@@ -70,3 +70,13 @@ def find_sent(to: str, body: str, since: datetime) -> str | None:
     from hotline.telephony.twilio.rest import find_sent as twilio_find_sent
 
     return twilio_find_sent(to, body, since)
+
+
+def fetch_recording(url: str) -> Recording:
+    """A voicemail's audio from the provider that recorded it (the browser never sees the
+    provider's URL); raises :class:`RecordingUnavailable`."""
+    if uses_twilio():
+        from hotline.telephony.twilio.rest import fetch_recording as twilio_fetch
+
+        return twilio_fetch(url)
+    raise RecordingUnavailable("no-provider")

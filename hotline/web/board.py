@@ -10,13 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import exists, or_, select
 
+from hotline.api.tasks import recording_response
 from hotline.audit import record_event
 from hotline.cases.access import repeat_count
+from hotline.errors import ValidationError
+from hotline.tasks.work import AlreadyDone, close_task
 from hotline.web.security import current_user, login_required
-from models import Alert, Case, Contact, Referral, db
+from models import Alert, Case, Contact, Referral, Task, db
 from models.types import utcnow
 
 bp = Blueprint("operator", __name__, url_prefix="/operator")
@@ -115,3 +119,39 @@ def reveal(contact_id: int):
     record_event(current_user(), "contact.reveal", "contact", contact.id)
     db.session.commit()
     return render_template("operator/reveal.html", contact=contact)
+
+
+def _task_or_404(task_id: int) -> Task:
+    task = db.session.get(Task, task_id) if task_id < 2**31 else None
+    if task is None:
+        abort(404)
+    return task
+
+
+@bp.get("/tasks/<int:task_id>/recording")
+@login_required("operator")
+def task_recording(task_id: int):
+    """A voicemail's audio for the page's player, fetched by the server (the browser never
+    sees the provider's URL); audit-logged."""
+    return recording_response(_task_or_404(task_id), current_user())
+
+
+@bp.post("/tasks/<int:task_id>/done")
+@login_required("operator")
+def task_done(task_id: int):
+    """Close a task with its outcome (form: ``outcome``, ``note``, ``next``)."""
+    task = _task_or_404(task_id)
+    try:
+        close_task(task, current_user(), request.form.get("outcome"), request.form.get("note"))
+        db.session.commit()
+        flash(_("Task closed."), "ok")
+    except ValidationError as exc:
+        db.session.rollback()
+        flash(" ".join(m for msgs in exc.errors.values() for m in msgs), "error")
+    except AlreadyDone:
+        db.session.rollback()
+        flash(_("This task was already closed."), "error")
+    target = request.form.get("next") or ""
+    if not target.startswith("/") or target.startswith("//"):
+        target = url_for("operator.board")
+    return redirect(target)

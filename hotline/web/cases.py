@@ -160,6 +160,13 @@ def timeline(case, full: bool, referrals: list[Referral]) -> list[Event]:
     return events
 
 
+@bp.get("/")
+@login_required("operator", "social_worker")
+def index():
+    """The case list (being built: see issue 13)."""
+    return render_template("cases/index.html")
+
+
 @bp.get("/<reference>")
 @login_required()  # every role gets 404 for a case out of its scope, never a hint
 def show(reference: str):

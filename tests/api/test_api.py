@@ -107,7 +107,7 @@ def test_a_revoked_user_token_stops_working(api, token_for, app):
 def test_operator_sees_the_whole_case_and_the_view_is_audited(api, token_for, make_case, app):
     reference = make_case()
     data = api.get(f"/api/v1/cases/{reference}", headers=token_for("operator")).get_json()
-    assert data["notes"] == CANARY_NOTE
+    assert data["intake_notes"] == CANARY_NOTE and data["notes"] == []
     assert data["safe_contact"]["phone"] == "+84900777111"
     assert data["violence_types"] == ["physical_assault"]
     with app.app_context():
@@ -232,10 +232,16 @@ def test_openapi_document_lists_the_contract_operations(api):
     assert set(doc["paths"]) == {
         "/api/v1/cases",
         "/api/v1/cases/{reference}",
+        "/api/v1/cases/{reference}/messages",
+        "/api/v1/cases/{reference}/notes",
+        "/api/v1/cases/{reference}/referrals",
         "/api/v1/referrals",
         "/api/v1/referrals/{referral_id}/acknowledge",
         "/api/v1/referrals/{referral_id}/outcome",
         "/api/v1/stats",
+        "/api/v1/tasks",
+        "/api/v1/tasks/{task_id}/done",
+        "/api/v1/tasks/{task_id}/recording",
     }
     assert doc["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
     channel = doc["components"]["schemas"]["CaseBody"]["properties"]["channel"]

@@ -19,7 +19,15 @@ from schemathesis.checks import (
 
 OPERATIONS = [
     ("/api/v1/cases", "POST"),
+    ("/api/v1/cases", "GET"),
     ("/api/v1/cases/{reference}", "GET"),
+    ("/api/v1/cases/{reference}", "PATCH"),
+    ("/api/v1/cases/{reference}/notes", "POST"),
+    ("/api/v1/cases/{reference}/referrals", "POST"),
+    ("/api/v1/cases/{reference}/messages", "POST"),
+    ("/api/v1/tasks", "GET"),
+    ("/api/v1/tasks/{task_id}/done", "POST"),
+    ("/api/v1/tasks/{task_id}/recording", "GET"),
     ("/api/v1/referrals", "GET"),
     ("/api/v1/referrals/{referral_id}/acknowledge", "POST"),
     ("/api/v1/referrals/{referral_id}/outcome", "POST"),

@@ -7,10 +7,10 @@ import logging
 import pytest
 from sqlalchemy import func, select, text
 
-from hotline.conversations.segments import segments
 from hotline.conversations.sms import keyword
 from hotline.phones import public_phone
 from hotline.privacy import number_hash
+from hotline.telephony.segments import segments
 from models import Alert, Case, Contact, Message, OptOut, OutboxItem, Referral, db
 from tests.webhooks import CALLER, reply_text, xml
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
+import requests
 from flask import current_app
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from hotline.telephony import SendError, SendResult
+from hotline.telephony import Recording, RecordingUnavailable, SendError, SendResult
 
 #: Twilio error codes that will never succeed on retry (invalid "To", unsubscribed
 #: recipient, not a mobile number, landline or unreachable carrier, blocked, …).
@@ -79,3 +81,48 @@ def find_sent(to: str, body: str, since: datetime) -> str | None:
     except Exception as exc:
         raise classify(exc) from None
     return None
+
+
+#: Twilio's own API host; recordings are fetched from it (or the configured base URL) only.
+TWILIO_API_HOST = "api.twilio.com"
+#: A voicemail is at most a few minutes of 8 kHz audio: anything much larger is refused.
+MAX_RECORDING_BYTES = 20 * 1024 * 1024
+
+
+def _recording_hosts() -> set[str]:
+    hosts = {TWILIO_API_HOST}
+    if base := current_app.config.get("TWILIO_API_BASE_URL"):
+        hosts.add(urlsplit(base).netloc)
+    return hosts
+
+
+def fetch_recording(url: str) -> Recording:
+    """The audio behind a ``RecordingUrl`` Twilio sent us, fetched with the account's
+    credentials. Only Twilio's API host (or the configured base URL) is ever asked, so a
+    stored URL cannot make the server fetch anything else."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or parts.netloc not in _recording_hosts():
+        raise RecordingUnavailable("foreign-host")
+    if parts.scheme == "http" and not current_app.config.get("TWILIO_API_BASE_URL"):
+        raise RecordingUnavailable("foreign-host")
+    cfg = current_app.config
+    timeout = cfg.get("TWILIO_TIMEOUT_SECONDS") or TIMEOUT_SECONDS
+    try:
+        response = requests.get(
+            url,
+            auth=(cfg["TWILIO_ACCOUNT_SID"], cfg["TWILIO_AUTH_TOKEN"]),
+            timeout=timeout,
+            stream=True,
+        )
+    except requests.RequestException:
+        raise RecordingUnavailable("provider-unreachable") from None
+    with response:
+        if response.status_code == 404:
+            raise RecordingUnavailable("gone")
+        if response.status_code != 200:
+            raise RecordingUnavailable(f"http-{response.status_code}")
+        content = response.raw.read(MAX_RECORDING_BYTES + 1, decode_content=True)
+    if len(content) > MAX_RECORDING_BYTES:
+        raise RecordingUnavailable("too-large")
+    content_type = response.headers.get("Content-Type") or "audio/x-wav"
+    return Recording(content=content, content_type=content_type)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from hotline.conversations.segments import encoding, segments
+from hotline.telephony.segments import encoding, segments
 
 
 @pytest.mark.parametrize(
