@@ -26,6 +26,7 @@ from hotline.jobs.outbox import add_work
 from hotline.phones import spoken_phone
 from hotline.tasks import open_task
 from hotline.telephony import Dial, Gather, Hangup, Record, Redirect, Say, VoiceAction
+from hotline.telephony.outbound import is_recording_url
 from models import Contact, User, db
 from models.types import utcnow
 from routing.i18n import Message
@@ -333,7 +334,7 @@ def request_callback(contact: Contact) -> None:
 
 
 def store_recording(contact: Contact, url: str, sid: str, duration: str) -> None:
-    if url and url.startswith("https://"):
+    if url and is_recording_url(url):
         contact.recording_url = url[:1000]
         db.session.flush()
         open_task("voicemail", f"contact:{contact.id}", contact_id=contact.id)

@@ -80,3 +80,10 @@ def fetch_recording(url: str) -> Recording:
 
         return twilio_fetch(url)
     raise RecordingUnavailable("no-provider")
+
+
+def is_recording_url(url: str) -> bool:
+    """Whether a provider's recording URL is one the service may store and fetch later."""
+    from hotline.telephony.twilio.rest import is_recording_url as twilio_recording_url
+
+    return twilio_recording_url(url)

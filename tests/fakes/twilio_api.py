@@ -8,14 +8,34 @@ the test scripted (``fail_next``), or no answer within the client's timeout (``d
 from __future__ import annotations
 
 import base64
+import io
 import json
+import math
 import secrets
+import struct
 import threading
+import wave
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs
+
+
+def tone_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    """A short 440 Hz tone as 8 kHz mono 16-bit PCM WAV (what Twilio serves by default)."""
+    frames = int(seconds * rate)
+    samples = b"".join(
+        struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * n / rate)))
+        for n in range(frames)
+    )
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(samples)
+    return out.getvalue()
 
 
 @dataclass
@@ -42,6 +62,8 @@ class FakeTwilio:
     delay_posts: int | None = None
     #: Seconds to wait after accepting a message before answering (see module docstring).
     hold_after_accept: float = 0.0
+    #: Recordings served at ``/2010-04-01/Accounts/<sid>/Recordings/<RE…>``: bytes and type.
+    recordings: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     _server: ThreadingHTTPServer | None = None
     _released: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -56,6 +78,13 @@ class FakeTwilio:
     def messages(self) -> list[Recorded]:
         """Messages Twilio accepted (201), in order."""
         return [r for r in self.requests if r.path.endswith("/Messages.json") and r.sid]
+
+    def add_recording(
+        self, sid: str, audio: bytes | None = None, content_type: str = "audio/x-wav"
+    ) -> str:
+        """Serve a recording (a short real WAV by default); its ``RecordingUrl``."""
+        self.recordings[sid] = (audio if audio is not None else tone_wav(), content_type)
+        return f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Recordings/{sid}"
 
     def _account(self, auth: str) -> str | None:
         if auth.startswith("Basic "):
@@ -104,6 +133,17 @@ class FakeTwilio:
                 fake.requests.append(Recorded("GET", self.path, params, account))
                 if account != fake.account_sid:
                     return self._answer(401, {"code": 20003, "message": "Authenticate"})
+                if "/Recordings/" in path:
+                    found = fake.recordings.get(path.rsplit("/", 1)[-1])
+                    if found is None:
+                        return self._answer(404, {"code": 20404, "message": "Not found"})
+                    audio, content_type = found
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Content-Length", str(len(audio)))
+                    self.end_headers()
+                    self.wfile.write(audio)
+                    return None
                 if not path.endswith("/Messages.json"):
                     return self._answer(404, {"code": 20404, "message": "Not found"})
                 with fake._lock:

@@ -89,21 +89,20 @@ TWILIO_API_HOST = "api.twilio.com"
 MAX_RECORDING_BYTES = 20 * 1024 * 1024
 
 
-def _recording_hosts() -> set[str]:
-    hosts = {TWILIO_API_HOST}
-    if base := current_app.config.get("TWILIO_API_BASE_URL"):
-        hosts.add(urlsplit(base).netloc)
-    return hosts
+def is_recording_url(url: str) -> bool:
+    """Whether ``url`` is on Twilio's API (https) or the configured base URL."""
+    parts = urlsplit(url)
+    base = current_app.config.get("TWILIO_API_BASE_URL")
+    if base and url.startswith(base.rstrip("/") + "/"):
+        return True
+    return parts.scheme == "https" and parts.netloc == TWILIO_API_HOST
 
 
 def fetch_recording(url: str) -> Recording:
     """The audio behind a ``RecordingUrl`` Twilio sent us, fetched with the account's
     credentials. Only Twilio's API host (or the configured base URL) is ever asked, so a
     stored URL cannot make the server fetch anything else."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("https", "http") or parts.netloc not in _recording_hosts():
-        raise RecordingUnavailable("foreign-host")
-    if parts.scheme == "http" and not current_app.config.get("TWILIO_API_BASE_URL"):
+    if not is_recording_url(url):
         raise RecordingUnavailable("foreign-host")
     cfg = current_app.config
     timeout = cfg.get("TWILIO_TIMEOUT_SECONDS") or TIMEOUT_SECONDS
