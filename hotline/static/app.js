@@ -7,7 +7,39 @@
     return meta ? meta.content : "";
   }
 
-  // Live regions: [data-poll] is refreshed from data-poll-url every data-poll-seconds.
+  // A form whose fields differ from what the page gave (a chosen radio, typed text).
+  function formChanged(form) {
+    return Array.prototype.some.call(form.elements, function (field) {
+      if (field.type === "hidden" || field.type === "submit" || field.type === "button") {
+        return false;
+      }
+      if (field.type === "radio" || field.type === "checkbox") {
+        return field.checked !== field.defaultChecked;
+      }
+      if (field.options) {
+        return Array.prototype.some.call(field.options, function (option) {
+          return option.selected !== option.defaultSelected;
+        });
+      }
+      return typeof field.value === "string" && field.value !== field.defaultValue;
+    });
+  }
+
+  // The operator is busy inside a live region: focus or changes in one of its forms, or
+  // one of its recordings playing. Replacing the region then would wipe their work.
+  function busy(el) {
+    var active = document.activeElement;
+    if (active && active !== el && el.contains(active) && active.closest && active.closest("form")) {
+      return true;
+    }
+    if (Array.prototype.some.call(el.querySelectorAll("form"), formChanged)) { return true; }
+    return Array.prototype.some.call(el.querySelectorAll("audio, video"), function (media) {
+      return !media.paused && !media.ended;
+    });
+  }
+
+  // Live regions: [data-poll] is refreshed from data-poll-url every data-poll-seconds,
+  // except while the operator is busy in it (then it waits for the next tick).
   function startPolling(el) {
     var url = el.getAttribute("data-poll-url");
     var seconds = parseInt(el.getAttribute("data-poll-seconds") || "5", 10);
@@ -28,8 +60,12 @@
         })
         .then(function (html) {
           if (html === null) { return; }
-          el.innerHTML = html;  // server-rendered, escaped by the template engine
-          say((el.getAttribute("data-text-updated") || "") + " " + new Date().toLocaleTimeString());
+          if (busy(el)) {
+            say(el.getAttribute("data-text-held") || "");
+          } else {
+            el.innerHTML = html;  // server-rendered, escaped by the template engine
+            say((el.getAttribute("data-text-updated") || "") + " " + new Date().toLocaleTimeString());
+          }
           timer = setTimeout(tick, seconds * 1000);
         })
         .catch(function () {

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from hotline.cases.access import repeat_count
 from hotline.cases.intake import create_case, parse_case_body, resolve_area
+from hotline.cases.messages import mark_seen
 from hotline.directory.decisions import decide
 from hotline.errors import ValidationError
 from hotline.labels import LABELS
@@ -210,6 +211,8 @@ def new():
         case, decision = create_case(data, actor=current_user())
         if contact is not None:
             case.contact_id = contact.id
+            db.session.flush()
+            mark_seen(case)  # the operator read the thread while filling the intake
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()
