@@ -57,7 +57,27 @@ LABELS: dict[str, dict[str, object]] = {
         "acknowledged": _l("Acknowledged"),
         "accepted": _l("Accepted"),
         "declined": _l("Declined"),
+        "expired": _l("Not answered in time"),
         "closed": _l("Closed with outcome"),
+    },
+    "ack_channel": {
+        "sms": _l("SMS reply"),
+        "link": _l("alert page"),
+        "inbox": _l("inbox"),
+        "api": _l("API"),
+    },
+    "decline_reason": {
+        "no_capacity": _l("No capacity now"),
+        "out_of_area": _l("Outside our area"),
+        "not_our_service": _l("Not a service we offer"),
+        "unreachable": _l("Could not reach the survivor"),
+        "other": _l("Another reason"),
+    },
+    "referral_outcome": {
+        "service_received": _l("The survivor received support"),
+        "not_reached": _l("Could not reach the survivor"),
+        "refused_by_survivor": _l("The survivor did not want support"),
+        "referred_elsewhere": _l("Referred elsewhere"),
     },
     "role": {
         "operator": _l("Hotline operator"),
@@ -89,11 +109,81 @@ LABELS: dict[str, dict[str, object]] = {
         "stranger": _l("Stranger"),
         "unknown": _l("Not known"),
     },
+    # A call's or SMS conversation's state (hotline/conversations/voice.py and sms.py, and
+    # the provider's call statuses as status callbacks report them).
+    "contact_status": {
+        "open": _l("Open"),
+        "routed": _l("Routed"),
+        "closed": _l("Closed"),
+        "queued": _l("Queued"),
+        "ringing": _l("Ringing"),
+        "in-progress": _l("In progress"),
+        "in_progress": _l("In progress"),
+        "answered": _l("Answered"),
+        "completed": _l("Ended"),
+        "busy": _l("Busy"),
+        "failed": _l("Failed"),
+        "no-answer": _l("No answer"),
+        "canceled": _l("Cancelled"),
+        "voicemail": _l("Left a voicemail"),
+        "abandoned": _l("Hung up before being connected"),
+        "fallback": _l("Heard only the fallback message"),
+    },
+    # A message the service sent (alert, reply, follow-up): the provider's delivery
+    # statuses (hotline/conversations/status.py) and our own before and after them.
+    "delivery_status": {
+        "pending": _l("Not sent yet"),
+        "accepted": _l("Accepted for sending"),
+        "scheduled": _l("Scheduled"),
+        "queued": _l("Queued"),
+        "sending": _l("Sending"),
+        "sent": _l("Sent"),
+        "delivered": _l("Delivered"),
+        "undelivered": _l("Not delivered"),
+        "failed": _l("Failed"),
+        "read": _l("Read"),
+        "received": _l("Received"),
+        "replied": _l("Reply sent"),
+        "retrying": _l("Retrying"),
+        "skipped": _l("Not sent"),
+        "cancelled": _l("Cancelled"),
+        "canceled": _l("Cancelled"),
+        "acknowledged": _l("Acknowledged"),
+        "escalated": _l("Escalated"),
+    },
+    # A follow-up's state (models.FollowUp.status, hotline/tasks/work.py).
+    "follow_up_status": {
+        "scheduled": _l("Scheduled"),
+        "sent": _l("Sent"),
+        "due_call": _l("A call is due"),
+        "called": _l("Called"),
+        "call_closed": _l("Call not completed"),
+        "skipped": _l("Not sent"),
+        "cancelled": _l("Cancelled"),
+        "failed": _l("Failed"),
+    },
+    # Work waiting for an operator (hotline/tasks, DESIGN.md section 11).
+    "task_kind": {
+        "voicemail": _l("Voicemail"),
+        "callback": _l("Callback request"),
+        "follow_up_call": _l("Follow-up call due"),
+        "referral_declined": _l("No service point accepted the case"),
+        "sms_unrouted": _l("SMS without a place"),
+    },
+    "task_outcome": {
+        "reached": _l("Reached"),
+        "no_answer": _l("No answer"),
+        "unsafe": _l("Not safe to talk"),
+        "not_needed": _l("Not needed"),
+    },
 }
 
 
 def label(code: object, dimension: str) -> str:
-    """The label of ``code``; the code itself when it has none (never an empty cell)."""
+    """The label of ``code``; the code itself when it has none (never an empty cell, and
+    an unknown code or group never fails a page); ``—`` for no code at all."""
+    if code is None or code == "":
+        return "—"
     if dimension == "service":
         name = SERVICE_NAMES.get(str(code))
         return gettext(name) if name else str(code)

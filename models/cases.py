@@ -115,7 +115,17 @@ class Referral(db.Model):
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     acknowledged_via: Mapped[str | None] = mapped_column(String(10))  # sms | link | inbox | api
+    #: Why the point declined: no_capacity | out_of_area | not_our_service | unreachable | other
+    decline_code: Mapped[str | None] = mapped_column(String(20))
+    #: The words the point added to a decline (personal data: encrypted, shredded).
     decline_reason: Mapped[str | None] = mapped_column(EncryptedText)
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the point declined, or when the chain moved past it unacknowledged (expired).
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: service_received | not_reached | refused_by_survivor | referred_elsewhere
+    outcome: Mapped[str | None] = mapped_column(String(30))
+    #: An accepted referral that needs shelter holds one of the point's beds until its outcome.
+    holds_bed: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     services_received: Mapped[list | None] = mapped_column(JSON)
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome_notes: Mapped[str | None] = mapped_column(EncryptedText)

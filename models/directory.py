@@ -35,12 +35,23 @@ class ServicePoint(db.Model):
     hours: Mapped[str] = mapped_column(String(200), default="24/7")
     capacity: Mapped[int | None] = mapped_column(Integer)
     occupancy: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the free beds were last set (by the shelter, its alert page or an accepted
+    #: referral); None while only the directory file's capacity is known.
+    beds_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: A neutral name used in SMS replies to survivors instead of ``name`` (optional), so a
+    #: shared phone never shows what kind of place it is.
+    sms_name: Mapped[str | None] = mapped_column(String(100))
     notes: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     #: Rows created by ``demo load``: fictitious, never to be routed to in production.
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    @property
+    def free_beds(self) -> int | None:
+        """Beds free now, or None when the point lists no capacity."""
+        return None if self.capacity is None else max(0, self.capacity - (self.occupancy or 0))
 
     @property
     def service_list(self) -> list[str]:

@@ -40,4 +40,4 @@ VIOLENCE_TYPES = (
 CONTEXTS = ("domestic_violence", "trafficking", "child_abuse", "sexual_harassment")
 RISKS = ("immediate", "high", "medium", "low")
 SAFE_CHANNELS = ("sms", "call", "none")
-REFERRAL_STATUSES = ("pending", "acknowledged", "accepted", "declined", "closed")
+REFERRAL_STATUSES = ("pending", "acknowledged", "accepted", "declined", "expired", "closed")

@@ -92,6 +92,13 @@ class ServicePoint:
     hours: OpeningHours
     capacity: int | None = None
     occupancy: int = 0
+    #: A neutral name for SMS replies to survivors (the directory's optional ``sms_name``).
+    sms_name: str | None = None
+
+    @property
+    def sms_label(self) -> str:
+        """The name an SMS to a survivor shows: the neutral one when the point has one."""
+        return self.sms_name or self.name
 
     @property
     def free_beds(self) -> int | None:

@@ -1,7 +1,11 @@
-"""Acknowledging an alert by SMS reply from the point's duty phone.
+"""Acting on an alert by SMS reply from the point's duty phone (DESIGN.md section 12):
+``OK <reference>`` acknowledges, ``NHAN <reference>`` (or ``NHẬN``) accepts,
+``TUCHOI <reference>`` (or ``TỪ CHỐI``) declines with reason ``other``. Each is answered
+with one short confirmation.
 
-The SMS flow asks :func:`try_sms_acknowledgement` first, so a duty social worker's
-"OK <reference>" never starts a survivor conversation.
+The SMS flow asks :func:`try_sms_acknowledgement` first, so a duty social worker's reply
+never starts a survivor conversation. Only a message from a point's ``alert_phone``
+counts; from any other number it changes nothing.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from hotline.referrals.actions import acknowledge
+from hotline.referrals.actions import NotAllowed, accept, acknowledge, decline
 from models import (
     Case,
     Referral,
@@ -28,7 +32,9 @@ log = logging.getLogger(__name__)
 # --- acknowledgement by SMS reply -------------------------------------------------------
 
 _REF_IN_TEXT = re.compile(r"QN\s*\d{4}\s*-?\s*[0-9A-Z]{5}")
-_ACK_RE = re.compile(r"^\s*(?:OK|NHAN)\b[\s:.,;-]*(?P<ref>[A-Z0-9][A-Z0-9 -]*)?\s*[.!]*\s*$")
+_ACK_RE = re.compile(
+    r"^\s*(?P<command>OK|NHAN|TU\s*CHOI)\b[\s:.,;-]*(?P<ref>[A-Z0-9][A-Z0-9 -]*)?\s*[.!]*\s*$"
+)
 
 
 def _plain(text: str) -> str:
@@ -70,7 +76,10 @@ def try_sms_acknowledgement(from_e164: str, body: str) -> str | None:
     with force_locale("vi"):
         raw = (match.group("ref") or "").strip()
         if not raw:
-            return _("Reply OK and the case code to acknowledge, e.g. OK QN2611-7K3FX.")
+            return _(
+                "Reply OK (seen), NHAN (accept) or TUCHOI (decline) and the case code, e.g. "
+                "OK QN2611-7K3FX."
+            )
         found = _REF_IN_TEXT.search(raw)
         key = _ref_key(found.group(0) if found else raw)
         referrals = [
@@ -90,10 +99,39 @@ def try_sms_acknowledgement(from_e164: str, body: str) -> str | None:
                 reference=raw[:20],
             )
         reference = referrals[0].case.reference
+        command = re.sub(r"\s", "", match.group("command"))
+        if command == "NHAN":
+            return _act(
+                referrals, reference, accept, _("Accepted: case %(reference)s. Thank you.")
+            )
+        if command == "TUCHOI":
+            return _act(
+                referrals,
+                reference,
+                lambda r, **kw: decline(r, None, "other", **kw),
+                _("Declined: case %(reference)s. The hotline will find another point."),
+            )
         first = [acknowledge(r, via="sms") for r in referrals]
         if any(first):
             return _("Acknowledged: case %(reference)s. Thank you.", reference=reference)
         return _("Case %(reference)s was already acknowledged.", reference=reference)
+
+
+def _act(referrals: list[Referral], reference: str, action, done: str) -> str:
+    """Accept or decline the open referrals of the case to this phone's points."""
+    acted = 0
+    for referral in referrals:
+        try:
+            action(referral, via="sms")
+            acted += 1
+        except NotAllowed:
+            continue
+    if acted:
+        return done % {"reference": reference}
+    return _(
+        "Case %(reference)s can no longer be changed by SMS (already decided).",
+        reference=reference,
+    )
 
 
 def _reference_candidates(key: str) -> list[str]:

@@ -10,16 +10,11 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from hotline.audit import record_event
-from hotline.directory.lookup import provincial_centre
 from hotline.jobs import registry
-from hotline.jobs.outbox import add_work
-from hotline.referrals.create import refer
-from hotline.tasks import open_task
+from hotline.referrals.chain import is_parallel, move_on
 from models import (
     Alert,
-    Case,
     Referral,
-    ServicePoint,
     db,
 )
 from models.types import utcnow
@@ -27,32 +22,7 @@ from models.types import utcnow
 log = logging.getLogger(__name__)
 
 
-NOTIFY_EXHAUSTED_JOB = "alerts.notify_exhausted"
-
-
 # --- escalation ---------------------------------------------------------------------------
-
-
-def is_police_referral(referral: Referral) -> bool:
-    """The parallel alert to the police in immediate danger; it does not drive the chain."""
-    routing = referral.case.routing or {}
-    code = referral.service_point.code
-    return code == routing.get("police") and code not in routing.get("chain", [])
-
-
-def next_point(case: Case) -> ServicePoint | None:
-    """The next point of the routing decision's fallback chain not yet alerted, then the
-    provincial centre; None when every one has been."""
-    referred = {r.service_point.code for r in case.referrals}
-    for code in (case.routing or {}).get("chain", []):
-        if code in referred:
-            continue
-        point = db.session.scalar(
-            select(ServicePoint).where(ServicePoint.code == code, ServicePoint.active)
-        )
-        if point is not None:
-            return point
-    return provincial_centre(exclude=referred)
 
 
 def alert_not_delivered(alert: Alert, code: str) -> None:
@@ -124,7 +94,9 @@ def escalate(alert_id: int, now: datetime | None = None) -> bool:
         db.session.rollback()
         return False
     point = referral.service_point
-    if is_police_referral(referral):
+    if is_parallel(referral):
+        # The police (or another parallel referral) did not answer: recorded; the chain
+        # of the case is not driven by it.
         record_event(
             "system",
             "referral.unacknowledged",
@@ -134,7 +106,7 @@ def escalate(alert_id: int, now: datetime | None = None) -> bool:
         )
         db.session.commit()
         return True
-    chain_referrals = [r for r in case.referrals if not is_police_referral(r)]
+    chain_referrals = [r for r in case.referrals if not is_parallel(r)]
     if any(r.acknowledged_at is not None for r in chain_referrals):
         record_event(
             "system",
@@ -145,41 +117,26 @@ def escalate(alert_id: int, now: datetime | None = None) -> bool:
         )
         db.session.commit()
         return True
-    target = next_point(case)
-    if target is None:
-        record_event(
-            "system",
-            "case.escalation_exhausted",
-            "case",
-            case.reference,
-            {"point": point.code, "alert": alert.id},
-        )
-        open_task("referral_declined", f"case:{case.id}", case_id=case.id)
-        add_work(
-            NOTIFY_EXHAUSTED_JOB,
-            {"case_id": case.id},
-            queue="alerts",
-            dedupe_key=f"exhausted:{case.id}",
-        )
-        db.session.commit()
-        log.warning("case %s: escalation chain exhausted", case.id)
-        return True
-    step = max(r.step for r in case.referrals) + 1
-    new = refer(
-        case,
-        target,
-        step=step,
-        reason=f"escalation: {point.code} did not acknowledge in time",
-    )
+    referral.status = "expired"
+    referral.ended_at = now
+    new = move_on(case, referral, "expired")
     record_event(
         "system",
         "case.escalate",
         "case",
         case.reference,
-        {"from": point.code, "to": target.code, "step": step, "referral": new.id},
+        {
+            "from": point.code,
+            "to": new.service_point.code if new else None,
+            "step": new.step if new else None,
+            "referral": new.id if new else None,
+        },
     )
     db.session.commit()
-    log.info("alert %s escalated to referral %s", alert.id, new.id)
+    if new is None:
+        log.warning("case %s: escalation chain exhausted", case.id)
+    else:
+        log.info("alert %s escalated to referral %s", alert.id, new.id)
     return True
 
 

@@ -31,8 +31,8 @@ log = logging.getLogger(__name__)
 
 ACK_PATH = "/a/"
 ACK_SALT = "referral-ack"
-#: How long the link in an alert SMS acknowledges the referral.
-ACK_LINK_MAX_AGE = timedelta(days=7)
+#: How long the link in an alert SMS lets its point act on the referral (DESIGN.md §12).
+ACK_LINK_MAX_AGE = timedelta(days=14)
 
 
 # --- signed acknowledgement links -------------------------------------------------------

@@ -82,6 +82,7 @@ def create():
                 "reason": decision.reason(_),
                 "alternates": [point_json(p) for p in decision.alternates],
                 "police": point_json(decision.police),
+                "child_protection": point_json(decision.child_protection),
                 "instructions": list(decision.instruction_codes),
             },
         ),
@@ -148,8 +149,7 @@ def list_cases():
     except ValidationError as exc:
         return unprocessable(exc.errors)
     page = search_cases(query, g.api_user)
-    db.session.commit()
-    return jsonify(
+    payload = dict(
         items=[
             {
                 "reference": row.case.reference,
@@ -168,6 +168,8 @@ def list_cases():
         ],
         next_cursor=page.next_cursor,
     )
+    db.session.commit()  # after the answer is built: a commit expires every loaded row
+    return jsonify(payload)
 
 
 @bp.patch("/cases/<reference>")

@@ -59,6 +59,8 @@ class Routing(BaseModel):
     reason: str
     alternates: list[ServicePoint]
     police: ServicePoint | None = None
+    #: The provincial centre on the child-protection path (a survivor under 18).
+    child_protection: ServicePoint | None = None
     instructions: list[str] = []
 
 

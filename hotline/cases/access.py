@@ -99,7 +99,8 @@ def case_json(case: Case, user: User, lang: str) -> dict[str, Any]:
     """The case as ``user`` may see it (the caller checked :func:`visible_case`)."""
     routing = case.routing or {}
     chain = list(routing.get("chain") or [])
-    points = _points_by_code(chain)
+    child = routing.get("child_protection")
+    points = _points_by_code([*chain, *([child] if child else [])])
     minimum: dict[str, Any] = {
         "reference": case.reference,
         "status": case.status,
@@ -116,6 +117,7 @@ def case_json(case: Case, user: User, lang: str) -> dict[str, Any]:
             "service_point": point_json(points.get(chain[0])) if chain else None,
             "reason": routing_reason(case, lang),
             "alternates": [point_json(points[c]) for c in chain[1:] if c in points],
+            "child_protection": point_json(points.get(child)) if child else None,
             "instructions": list(routing.get("instructions") or []),
         },
         "safe_contact": {

@@ -168,6 +168,14 @@ def refer_routed(
     )
     if decision.police and decision.police.code != primary_code:
         refer(case, points[decision.police.code], step=0, reason="police")
+    child = decision.child_protection
+    if child is not None and child.code != primary_code:
+        # A survivor under 18: the provincial centre too, on the child-protection path.
+        point = db.session.scalar(
+            select(ServicePoint).where(ServicePoint.code == child.code, ServicePoint.active)
+        )
+        if point is not None:
+            refer(case, point, step=0, reason="child_protection")
     case.status = "referred"
 
 

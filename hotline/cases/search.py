@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Integer, Select, bindparam, exists, or_, select, tuple_
 
 from hotline.audit import record_event
 from hotline.cases.access import point_ids
@@ -25,6 +25,7 @@ from hotline.errors import ValidationError
 from hotline.phones import search_phone
 from hotline.privacy import number_hash
 from models import Case, Contact, Referral, ServicePoint, User, db
+from models.types import UTCDateTime
 
 #: Case statuses a filter may name.
 CASE_STATUSES = ("open", "referred", "closed")
@@ -143,12 +144,15 @@ def search_cases(query: CaseQuery, user: User) -> CasePage:
         if phone is not None:
             searched_by = "number"
             digest = number_hash(phone)
-            stmt = stmt.where(
-                or_(
-                    Case.contact_id.in_(select(Contact.id).where(Contact.caller_hash == digest)),
-                    Case.safe_hash == digest,
-                )
+            # The caller's contacts first, as a plain list: a subquery inside the OR would
+            # be planned as a filter over every case (docs/BENCHMARKS.md, workspace).
+            contact_ids = list(
+                db.session.scalars(select(Contact.id).where(Contact.caller_hash == digest))
             )
+            matches = Case.safe_hash == digest
+            if contact_ids:
+                matches = or_(Case.contact_id.in_(contact_ids), matches)
+            stmt = stmt.where(matches)
         else:
             searched_by = "reference"
             stmt = stmt.where(Case.reference == reference)
@@ -162,8 +166,14 @@ def search_cases(query: CaseQuery, user: User) -> CasePage:
         stmt = stmt.where(Case.created_at < _local_midnight(query.until + timedelta(days=1)))
     if query.cursor:
         at, case_id = _decode_cursor(query.cursor)  # type: ignore[misc]
+        # A row-value comparison, so the index on (created_at, id) starts at the cursor
+        # instead of filtering every newer case (docs/BENCHMARKS.md, workspace).
         stmt = stmt.where(
-            or_(Case.created_at < at, and_(Case.created_at == at, Case.id < case_id))
+            tuple_(Case.created_at, Case.id)
+            < tuple_(
+                bindparam("cursor_at", at, type_=UTCDateTime()),
+                bindparam("cursor_id", case_id, type_=Integer()),
+            )
         )
     stmt = stmt.order_by(Case.created_at.desc(), Case.id.desc()).limit(query.limit + 1)
     cases = list(db.session.scalars(stmt))

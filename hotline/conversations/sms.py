@@ -158,9 +158,10 @@ def _point_reply(decision: Decision, first: bool) -> str:
     # DESIGN.md section 5: the reply names the point and its public phone, for every kind
     # (a shelter's address is never sent; its name may say what it is - see docs).
     phone = public_phone(point.phone)
+    name = point.sms_label  # the point's neutral SMS name when the directory gives one
     if first:
-        return _("Danger: call 113. Contact %(name)s: %(phone)s", name=point.name, phone=phone)
-    return _("Contact %(name)s: %(phone)s", name=point.name, phone=phone)
+        return _("Danger: call 113. Contact %(name)s: %(phone)s", name=name, phone=phone)
+    return _("Contact %(name)s: %(phone)s", name=name, phone=phone)
 
 
 def _route(contact: Contact, place: PlaceMatch | None, first: bool) -> str:

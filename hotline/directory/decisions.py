@@ -52,6 +52,7 @@ def current_directory() -> Directory:
                 hours=parse_hours(p.hours),
                 capacity=p.capacity,
                 occupancy=p.occupancy,
+                sms_name=p.sms_name or None,
             )
             for p in db.session.scalars(_usable_points())
         ]

@@ -37,6 +37,10 @@ COLUMNS = (
     "capacity",
     "notes",
 )
+#: Optional columns after the contract's twelve (an older file without them still imports):
+#: ``sms_name`` — a neutral name for SMS replies to survivors (at most 100 characters).
+OPTIONAL_COLUMNS = ("sms_name",)
+MAX_SMS_NAME = 100
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,49}$")
 
 
@@ -72,6 +76,9 @@ class DirectoryEntry:
     hours: str
     capacity: int | None
     notes: str
+    #: None when the file has no ``sms_name`` column (the stored one is kept).
+    sms_name: str | None = None
+    has_sms_name: bool = False
 
 
 class DirectoryImportError(Exception):
@@ -208,6 +215,11 @@ class _RowValidator:
         elif offers_shelter:
             err("capacity", _("a point that offers shelter needs its capacity (beds)"))
 
+        has_sms_name = "sms_name" in row
+        sms_name = row.get("sms_name") or ""
+        if len(sms_name) > MAX_SMS_NAME:
+            err("sms_name", _("the SMS name has at most %(n)d characters", n=MAX_SMS_NAME))
+
         if errors:
             return None, errors
         return (
@@ -225,6 +237,8 @@ class _RowValidator:
                 hours=hours,
                 capacity=capacity,
                 notes=row["notes"],
+                sms_name=sms_name or None,
+                has_sms_name=has_sms_name,
             ),
             [],
         )
@@ -279,13 +293,19 @@ def parse_directory(data: bytes, gazetteer: Gazetteer | None = None) -> list[Dir
         raise DirectoryImportError([RowError(1, None, _("the file is empty"))]) from None
     except csv.Error:
         header = []
-    if tuple(h.strip() for h in header) != COLUMNS:
+    columns = tuple(h.strip() for h in header)
+    if columns not in (COLUMNS, COLUMNS + OPTIONAL_COLUMNS):
         raise DirectoryImportError(
             [
                 RowError(
                     1,
                     None,
-                    _("the header must be exactly: %(columns)s", columns=",".join(COLUMNS)),
+                    _(
+                        "the header must be exactly: %(columns)s (optionally followed by "
+                        "%(optional)s)",
+                        columns=",".join(COLUMNS),
+                        optional=",".join(OPTIONAL_COLUMNS),
+                    ),
                 )
             ]
         )
@@ -304,20 +324,20 @@ def parse_directory(data: bytes, gazetteer: Gazetteer | None = None) -> list[Dir
         start, line = line, reader.line_num + 1
         if not any(c.strip() for c in cells):
             continue
-        if len(cells) != len(COLUMNS):
+        if len(cells) != len(columns):
             errors.append(
                 RowError(
                     start,
                     None,
                     _(
                         "expected %(expected)d columns, found %(found)d",
-                        expected=len(COLUMNS),
+                        expected=len(columns),
                         found=len(cells),
                     ),
                 )
             )
             continue
-        row = {k: v.strip() for k, v in zip(COLUMNS, cells, strict=True)}
+        row = {k: v.strip() for k, v in zip(columns, cells, strict=True)}
         entry, row_errors = validator.validate(start, row)
         errors.extend(row_errors)
         if entry:
@@ -341,6 +361,7 @@ def _fields(entry: DirectoryEntry) -> dict[str, object]:
         "capacity": entry.capacity,
         "notes": entry.notes,
         "active": True,
+        **({"sms_name": entry.sms_name} if entry.has_sms_name else {}),
     }
 
 
@@ -400,12 +421,16 @@ def import_directory(
 def export_directory(out: TextIO, *, include_inactive: bool = False) -> int:
     """Write the directory in the import format; returns the number of rows."""
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(COLUMNS)
     query = db.select(ServicePoint).order_by(ServicePoint.code)
     if not include_inactive:
         query = query.where(ServicePoint.active.is_(True))
+    points = list(db.session.scalars(query))
+    # The optional column only when some point has a neutral SMS name: files stay exactly
+    # the contract's twelve columns otherwise.
+    with_sms_name = any(p.sms_name for p in points)
+    writer.writerow(COLUMNS + (OPTIONAL_COLUMNS if with_sms_name else ()))
     count = 0
-    for p in db.session.scalars(query):
+    for p in points:
         writer.writerow(
             [
                 p.code,
@@ -420,6 +445,7 @@ def export_directory(out: TextIO, *, include_inactive: bool = False) -> int:
                 p.hours,
                 "" if p.capacity is None else p.capacity,
                 p.notes,
+                *([p.sms_name or ""] if with_sms_name else []),
             ]
         )
         count += 1

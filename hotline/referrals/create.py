@@ -80,7 +80,7 @@ def refer_by_hand(case: Case, code: object, note: object, user: User) -> Referra
         case,
         point,
         step=0,
-        reason="chosen by the operator",
+        reason="manual",
         chosen_by="operator",
         override_reason=(note or "").strip() or None,
     )

@@ -35,6 +35,7 @@ from hotline.accounts.users import (
 from hotline.audit import record_event
 from hotline.directory.points import (
     COLUMNS,
+    OPTIONAL_COLUMNS,
     DirectoryImportError,
     export_directory,
     import_directory,
@@ -76,8 +77,11 @@ def index():
     return render_template("admin/directory.html", points=points, q=q, page=PAGE)
 
 
+FORM_COLUMNS = COLUMNS + OPTIONAL_COLUMNS
+
+
 def _point_form_row(form, code: str) -> dict[str, str]:
-    row = {c: form.get(c, "").strip() for c in COLUMNS}
+    row = {c: form.get(c, "").strip() for c in FORM_COLUMNS}
     row["code"] = code
     row["services"] = ";".join(s for s in form.getlist("services") if s)
     return row
@@ -102,7 +106,7 @@ def edit_point(code: str | None):
         ):
             errors["code"] = [_("This code is already in the directory.")]
         out = io.StringIO()
-        writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(out, fieldnames=FORM_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerow(row)
         try:
@@ -123,11 +127,11 @@ def edit_point(code: str | None):
         values = row | {"active": request.form.get("active") == "yes"}
     elif point is not None:
         values = {
-            c: ("" if getattr(point, c) is None else str(getattr(point, c))) for c in COLUMNS
+            c: ("" if getattr(point, c) is None else str(getattr(point, c))) for c in FORM_COLUMNS
         }
         values["active"] = point.active
     else:
-        values = {c: "" for c in COLUMNS} | {"hours": "24/7", "active": True}
+        values = {c: "" for c in FORM_COLUMNS} | {"hours": "24/7", "active": True}
     return (
         render_template(
             "admin/point.html",

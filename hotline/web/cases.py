@@ -243,16 +243,31 @@ def _task_events(tasks: list[TaskView]) -> list[Event]:
     return events
 
 
-def _referral_events(r: Referral, full: bool) -> list[Event]:
-    events = []
-    step = (
-        _("Referred to %(point)s", point=r.service_point.name)
-        if r.step == 0
-        else _("Escalated to %(point)s (step %(step)d)", point=r.service_point.name, step=r.step)
-    )
+def _referral_text(r: Referral) -> str:
+    """How the case came to this point, in words (the referral's coded reason)."""
+    point = r.service_point.name
+    reason = r.reason or ""
+    if reason == "police":
+        return _("Police point %(point)s alerted (immediate danger)", point=point)
+    if reason == "child_protection":
+        return _("Referred to %(point)s on the child-protection path", point=point)
+    if reason == "manual":
+        return _("Referred by hand to %(point)s", point=point)
+    if reason.startswith("declined"):
+        return _("Moved on to %(point)s after a decline", point=point)
+    if r.step > 0:
+        return _("Escalated to %(point)s (step %(step)d)", point=point, step=r.step)
+    text = _("Referred to %(point)s", point=point)
     if r.chosen_by == "operator":
-        step += " · " + _("chosen by the operator")
-    events.append(Event(r.created_at, "referral", step, r.override_reason if full else None))
+        text += " · " + _("chosen by the operator")
+    return text
+
+
+def _referral_events(r: Referral, full: bool) -> list[Event]:
+    point = r.service_point.name
+    events = [
+        Event(r.created_at, "referral", _referral_text(r), r.override_reason if full else None)
+    ]
     if r.acknowledged_at:
         events.append(
             Event(
@@ -261,27 +276,47 @@ def _referral_events(r: Referral, full: bool) -> list[Event]:
                 _(
                     "Acknowledged by %(who)s (%(via)s) for %(point)s",
                     who=_username(r.acknowledged_by_id),
-                    via=r.acknowledged_via or "?",
-                    point=r.service_point.name,
+                    via=label(r.acknowledged_via or "", "ack_channel"),
+                    point=point,
                 ),
             )
         )
+    if r.accepted_at:
+        events.append(Event(r.accepted_at, "accepted", _("Accepted by %(point)s", point=point)))
     if r.status == "declined":
         events.append(
             Event(
-                r.acknowledged_at or r.created_at,
+                r.ended_at or r.acknowledged_at or r.created_at,
                 "declined",
-                _("Declined by %(point)s", point=r.service_point.name),
+                _(
+                    "Declined by %(point)s: %(reason)s",
+                    point=point,
+                    reason=label(r.decline_code or "other", "decline_reason"),
+                ),
                 r.decline_reason if full else None,
+            )
+        )
+    if r.status == "expired":
+        events.append(
+            Event(
+                r.ended_at or r.created_at,
+                "expired",
+                _("%(point)s did not answer in time: the case moved on", point=point),
             )
         )
     if r.outcome_at:
         services = ", ".join(label(s, "service") for s in r.services_received or [])
+        outcome = label(r.outcome, "referral_outcome") if r.outcome else _("Outcome")
         events.append(
             Event(
                 r.outcome_at,
                 "outcome",
-                _("Outcome: %(services)s", services=services or _("no service received")),
+                _(
+                    "%(outcome)s (%(point)s): %(services)s",
+                    outcome=outcome,
+                    point=point,
+                    services=services or _("no service received"),
+                ),
                 r.outcome_notes,
             )
         )

@@ -1,5 +1,6 @@
 """The social worker's inbox: referrals to their own service points, newest and most urgent
-first, with acknowledge, accept, decline (with a reason) and the outcome. Made for a phone."""
+first, with acknowledge, accept, decline (with a reason; the case moves on at once) and
+the outcome; a shelter's free beds. Made for a phone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,11 @@ from sqlalchemy import select
 
 from hotline.cases.access import place_label, point_ids
 from hotline.errors import ValidationError
+from hotline.labels import label
 from hotline.referrals.actions import (
+    DECLINE_REASONS,
+    OUTCOMES,
+    NotAllowed,
     accept,
     acknowledge,
     decline,
@@ -18,9 +23,10 @@ from hotline.referrals.actions import (
     record_outcome,
     record_perpetrator_outcome,
     referral_for_user,
+    set_free_beds,
 )
 from hotline.web.security import current_user, login_required
-from models import Referral, db
+from models import Referral, ServicePoint, db
 from routing.codes import SERVICES
 
 bp = Blueprint("inbox", __name__, url_prefix="/inbox")
@@ -31,6 +37,12 @@ _OPEN_FIRST = sql_case(
 _URGENT_FIRST = sql_case(
     (Referral.urgency == "immediate", 0), (Referral.urgency == "high", 1), else_=2
 )
+
+
+@bp.app_context_processor
+def referral_choices() -> dict:
+    """The choices of the referral actions (inbox/_actions.html, wherever it is included)."""
+    return {"decline_reasons": DECLINE_REASONS, "referral_outcomes": OUTCOMES}
 
 
 @bp.get("/")
@@ -46,8 +58,17 @@ def index():
             .order_by(_OPEN_FIRST, _URGENT_FIRST, Referral.created_at.desc())
             .limit(200)
         ).all()
+    shelters = [
+        p
+        for p in current_user().service_points
+        if p.capacity is not None or "shelter" in p.service_list
+    ]
     return render_template(
-        "inbox/index.html", referrals=referrals, place_label=place_label, services=SERVICES
+        "inbox/index.html",
+        referrals=referrals,
+        place_label=place_label,
+        services=SERVICES,
+        shelters=shelters,
     )
 
 
@@ -85,7 +106,10 @@ def acknowledge_referral(referral_id: int):
 def accept_referral(referral_id: int):
     """Take the case on."""
     referral = _own(referral_id)
-    accept(referral, current_user())
+    try:
+        accept(referral, current_user())
+    except NotAllowed:
+        return _too_late(referral)
     db.session.commit()
     flash(_("You accepted %(reference)s.", reference=referral.case.reference), "ok")
     return _back(referral)
@@ -94,14 +118,61 @@ def accept_referral(referral_id: int):
 @bp.post("/referrals/<int:referral_id>/decline")
 @login_required("social_worker")
 def decline_referral(referral_id: int):
-    """Decline with a reason; the hotline takes the case back."""
+    """Decline with a reason; the case goes at once to the next point."""
     referral = _own(referral_id)
     try:
-        decline(referral, current_user(), request.form.get("reason", "")[:2000])
+        decline(
+            referral,
+            current_user(),
+            request.form.get("reason"),
+            (request.form.get("note") or "").strip() or None,
+        )
         db.session.commit()
     except ValidationError as exc:
         return _refused(referral, exc)
-    flash(_("You declined %(reference)s.", reference=referral.case.reference), "ok")
+    except NotAllowed:
+        return _too_late(referral)
+    flash(
+        _(
+            "You declined %(reference)s. The hotline has sent it to another point.",
+            reference=referral.case.reference,
+        ),
+        "ok",
+    )
+    return _back(referral)
+
+
+@bp.post("/points/<int:point_id>/beds")
+@login_required("social_worker")
+def beds(point_id: int):
+    """How many beds are free now at one of my points."""
+    user = current_user()
+    if point_id not in point_ids(user):
+        abort(404)
+    point = db.session.get(ServicePoint, point_id)
+    raw = (request.form.get("free_beds") or "").strip()
+    try:
+        set_free_beds(point, int(raw) if raw.isdigit() and len(raw) < 6 else raw, user)
+        db.session.commit()
+        flash(_("Free beds saved."), "ok")
+    except ValidationError as exc:
+        db.session.rollback()
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(message, "error")
+    return redirect(url_for("inbox.index"))
+
+
+def _too_late(referral: Referral):
+    db.session.rollback()
+    flash(
+        _(
+            "%(reference)s can no longer be changed: it is %(status)s.",
+            reference=referral.case.reference,
+            status=str(label(referral.status, "referral_status")).lower(),
+        ),
+        "error",
+    )
     return _back(referral)
 
 
@@ -124,11 +195,17 @@ def outcome(referral_id: int):
     try:
         perpetrator = perpetrator_outcome_from_form(request.form)
         record_outcome(
-            referral, current_user(), services, request.form.get("notes", "")[:10_000] or None
+            referral,
+            current_user(),
+            services,
+            request.form.get("notes", "")[:10_000] or None,
+            outcome=request.form.get("outcome") or None,
         )
         record_perpetrator_outcome(referral.case, **perpetrator, user=current_user())
         db.session.commit()
     except ValidationError as exc:
         return _refused(referral, exc)
+    except NotAllowed:
+        return _too_late(referral)
     flash(_("Outcome recorded for %(reference)s.", reference=referral.case.reference), "ok")
     return _back(referral)

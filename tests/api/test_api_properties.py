@@ -30,7 +30,10 @@ OPERATIONS = [
     ("/api/v1/tasks/{task_id}/recording", "GET"),
     ("/api/v1/referrals", "GET"),
     ("/api/v1/referrals/{referral_id}/acknowledge", "POST"),
+    ("/api/v1/referrals/{referral_id}/accept", "POST"),
+    ("/api/v1/referrals/{referral_id}/decline", "POST"),
     ("/api/v1/referrals/{referral_id}/outcome", "POST"),
+    ("/api/v1/service-points/{code}/occupancy", "PUT"),
     ("/api/v1/stats", "GET"),
 ]
 CHECKS = [
@@ -58,6 +61,8 @@ def test_api_never_fails_and_matches_its_document(app, token_for, make_case, pat
         if path.startswith("/api/v1/referrals")
         else "manager"
         if path == "/api/v1/stats"
+        else "admin"
+        if path.startswith("/api/v1/service-points")
         else "operator"
     )
     headers = token_for(role)

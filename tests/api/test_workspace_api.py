@@ -828,16 +828,17 @@ def test_an_sms_conversation_without_a_place_is_a_task(api, app, twilio, token_f
     assert item["kind"] == "sms_unrouted" and item["case_reference"].startswith("QN")
 
 
-def test_a_declined_referral_with_no_other_point_is_a_task(api, app, token_for):
-    reference = create(api, token_for("operator"))
+def test_a_case_no_point_accepted_is_a_task(api, app, token_for):
+    reference = create(api, token_for("operator"), area={"commune_code": "06895"})
     with app.app_context():
         from hotline.referrals.actions import decline
-        from models import User
 
-        referral = db.session.scalar(select(Referral))
-        worker = db.session.scalar(select(User).where(User.role == "social_worker"))
-        decline(referral, worker, "no capacity")
-        db.session.commit()
+        while True:  # every point of the chain declines, the provincial centre last
+            referral = db.session.scalar(select(Referral).where(Referral.status == "pending"))
+            if referral is None:
+                break
+            decline(referral, None, "no_capacity", via="link")
+            db.session.commit()
     (item,) = tasks(api, token_for("operator"))
     assert (item["kind"], item["case_reference"]) == ("referral_declined", reference)
 

@@ -5,9 +5,12 @@ and cases are shared fixtures (``tests/conftest.py``)."""
 from __future__ import annotations
 
 import itertools
+import re
+import threading
 from collections.abc import Callable
 
 import pytest
+from werkzeug.serving import make_server
 
 from hotline.privacy import number_hash
 from models import Contact, Message, db
@@ -60,3 +63,60 @@ def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     setattr(item, f"rep_{report.when}", report)
+
+
+# --- real browser ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def live_server(app, demo):
+    """The test app served over real HTTP on loopback."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from tests.web.browser import ARGS, CHROMIUM
+
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def pages(browser, request):
+    """Open pages in separate contexts (one per person); screenshots on failure."""
+    from tests.web.browser import ARTIFACTS
+
+    contexts = []
+    console_problems: list[str] = []
+
+    def new_page(width: int = 1024, height: int = 800):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on(
+            "console",
+            lambda msg: console_problems.append(msg.text) if msg.type == "error" else None,
+        )
+        return page
+
+    new_page.console_problems = console_problems
+    yield new_page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        for i, context in enumerate(contexts):
+            for j, page in enumerate(context.pages):
+                name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+                page.screenshot(path=str(ARTIFACTS / f"{name}-{i}-{j}.png"), full_page=True)
+    for context in contexts:
+        context.close()

@@ -150,7 +150,7 @@ def test_closing_a_task_records_the_outcome_and_takes_it_off_the_board(
     assert response.status_code == 302
     assert path_of(response.headers["Location"]) == BOARD
     page = operator.get(BOARD + "?lang=en").get_data(as_text=True)
-    assert "Task closed." in page
+    assert "Đã đóng việc." in page  # flashed in the language of the request that closed it
     assert f"/operator/tasks/{task_id}/" not in page
     assert "Nothing waiting." in section(page, "tasks")
     with app.app_context():

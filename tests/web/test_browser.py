@@ -8,88 +8,11 @@ A screenshot of every open page is saved in ``test-artifacts/`` when a test fail
 from __future__ import annotations
 
 import re
-import threading
-from pathlib import Path
 
-import pytest
-from werkzeug.serving import make_server
-
+from tests.web.browser import BROWSER_TESTS, sign_in
 from tests.webclient import OTHER_SW, OTHER_SW_PASSWORD, PASSWORDS, ROLE_USERS
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-]
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium"
-    ),
-]
-
-
-@pytest.fixture
-def live_server(app, demo):
-    """The test app served over real HTTP on loopback."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def pages(browser, request):
-    """Open pages in separate contexts (one per person); screenshots on failure."""
-    contexts = []
-    console_problems: list[str] = []
-
-    def new_page(width: int = 1024):
-        context = browser.new_context(viewport={"width": width, "height": 800})
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on(
-            "console",
-            lambda msg: console_problems.append(msg.text) if msg.type == "error" else None,
-        )
-        return page
-
-    new_page.console_problems = console_problems
-    yield new_page
-    failed = getattr(request.node, "rep_call", None)
-    if failed is not None and failed.failed:
-        ARTIFACTS.mkdir(exist_ok=True)
-        for i, context in enumerate(contexts):
-            for j, page in enumerate(context.pages):
-                name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
-                page.screenshot(path=str(ARTIFACTS / f"{name}-{i}-{j}.png"), full_page=True)
-    for context in contexts:
-        context.close()
-
-
-def sign_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
+pytestmark = BROWSER_TESTS
 
 
 def test_sms_from_the_board_to_acknowledgement_in_a_real_browser(live_server, pages, make_contact):

@@ -201,15 +201,21 @@ def test_declining_needs_a_reason(signed_in, make_case, app):
     make_case()
     client = signed_in("social_worker")
     referral_id = _referral_id(app)
-    response = post_form(client, f"/inbox/referrals/{referral_id}/decline", {"reason": "  "})
-    assert response.status_code == 302
-    assert "Hãy ghi lý do từ chối" in client.get("/inbox/").get_data(as_text=True)
-    with app.app_context():
-        assert db.session.get(Referral, referral_id).status == "pending"
-    post_form(client, f"/inbox/referrals/{referral_id}/decline", {"reason": "no staff"})
+    for reason in ("  ", "no staff"):  # a coded reason is required
+        response = post_form(client, f"/inbox/referrals/{referral_id}/decline", {"reason": reason})
+        assert response.status_code == 302
+        assert "Hãy chọn lý do từ chối" in client.get("/inbox/").get_data(as_text=True)
+        with app.app_context():
+            assert db.session.get(Referral, referral_id).status == "pending"
+    post_form(
+        client,
+        f"/inbox/referrals/{referral_id}/decline",
+        {"reason": "no_capacity", "note": "no staff"},
+    )
     with app.app_context():
         referral = db.session.get(Referral, referral_id)
         assert referral.status == "declined" and referral.decline_reason == "no staff"
+        assert referral.decline_code == "no_capacity"
 
 
 def test_other_communes_social_worker_cannot_open_or_act(signed_in, make_case, app):
