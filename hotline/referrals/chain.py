@@ -22,7 +22,7 @@ from hotline.tasks import open_task
 from models import Case, Referral, ServicePoint, db
 
 #: Reasons of referrals made beside the chain (see the module docstring).
-PARALLEL_REASONS = ("police", "child_protection", "manual")
+PARALLEL_REASONS = ("police", "child_protection", "manual", "warm transfer", "cold transfer")
 NOTIFY_EXHAUSTED_JOB = "alerts.notify_exhausted"
 LIVE = ("pending", "acknowledged", "accepted")
 
@@ -52,6 +52,12 @@ def next_point(case: Case) -> ServicePoint | None:
     return None
 
 
+def _kind(why: str) -> str:
+    """An expiry's next alert says the previous point did not answer in time; a decline's
+    is a plain referral."""
+    return "escalation" if why == "expired" else "referral"
+
+
 def move_on(case: Case, after: Referral, why: str) -> Referral | None:
     """The case's chain referral ``after`` ended (declined or expired): refer the case to
     the next point, or — the chain exhausted — to the provincial centre with an operator
@@ -60,7 +66,13 @@ def move_on(case: Case, after: Referral, why: str) -> Referral | None:
     step = max(r.step for r in case.referrals) + 1
     target = next_point(case)
     if target is not None:
-        new = refer(case, target, step=step, reason=f"{why}: {after.service_point.code}")
+        new = refer(
+            case,
+            target,
+            step=step,
+            reason=f"{why}: {after.service_point.code}",
+            alert_kind=_kind(why),
+        )
         record_event(
             "system",
             "case.moved_on",
@@ -75,7 +87,9 @@ def move_on(case: Case, after: Referral, why: str) -> Referral | None:
     referred = {r.service_point.code for r in case.referrals}
     centre = provincial_centre(exclude=referred)
     if centre is not None:
-        new = refer(case, centre, step=step, reason=f"{why}: chain exhausted")
+        new = refer(
+            case, centre, step=step, reason=f"{why}: chain exhausted", alert_kind=_kind(why)
+        )
         record_event(
             "system",
             "case.moved_on",

@@ -23,15 +23,27 @@ def escalation_delay(risk: str) -> timedelta:
     return timedelta(seconds=seconds / 3 if risk == "immediate" else seconds)
 
 
-def refer(case: Case, point: ServicePoint, *, step: int, reason: str | None, **kw) -> Referral:
-    """Refer the case to one point and queue its alert (in the current transaction)."""
+def refer(
+    case: Case,
+    point: ServicePoint,
+    *,
+    step: int,
+    reason: str | None,
+    alert_kind: str | None = None,
+    **kw,
+) -> Referral:
+    """Refer the case to one point and queue its alert (in the current transaction).
+
+    The alert is a plain ``referral`` at step 0 and an ``escalation`` (its SMS says the
+    previous point did not answer in time) later, unless ``alert_kind`` says otherwise —
+    a case moved on after a decline is alerted as a plain referral."""
     referral = Referral(
         case=case, service_point=point, step=step, urgency=case.risk, reason=reason, **kw
     )
     alert = Alert(
         referral=referral,
         service_point_id=point.id,
-        kind="referral" if step == 0 else "escalation",
+        kind=alert_kind or ("referral" if step == 0 else "escalation"),
         to_phone=point.alert_phone,
         escalate_at=utcnow() + escalation_delay(case.risk),
     )

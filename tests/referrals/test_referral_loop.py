@@ -118,6 +118,13 @@ def test_a_decline_moves_the_case_to_the_next_point_and_alerts_it(
     run_burst()
     to_next = [m for m in fake_twilio.messages if m.form["To"] == next_phone]
     assert len(to_next) == 1 and reference in to_next[0].form["Body"]
+    with app.app_context():  # a decline is not a missed deadline: a plain referral alert
+        assert (
+            db.session.scalar(
+                select(Alert.kind).where(Alert.referral_id == body["next_referral"]["id"])
+            )
+            == "referral"
+        )
     again = api.post(
         f"/api/v1/referrals/{first}/decline", json={"reason": "other"}, headers=token_for(OTHER_SW)
     )
@@ -483,3 +490,54 @@ def test_outcomes_from_the_alert_page_count_in_the_indicators(report_case, clien
         10,
         10,
     )
+
+
+# --- the directory: neutral SMS names and beds -------------------------------------------------
+
+
+def test_the_sms_reply_uses_the_points_neutral_name(app, ctx, directory, twilio):
+    from tests.webhooks import reply_text
+
+    shelter = point("DEMO-DCTC-06862")
+    shelter.sms_name = "Chị Lan"
+    db.session.commit()
+    db.session.execute(
+        db.update(ServicePoint).where(ServicePoint.kind == "trusted_address").values(hours="24/7")
+    )
+    db.session.commit()
+    reply = reply_text(twilio.sms("Tôi ở Tiên Yên", "SM" + "n" * 32))
+    assert "Chị Lan" in reply and "Địa chỉ tin cậy" not in reply
+
+
+def test_the_csv_takes_an_optional_sms_name_column_and_exports_it_only_when_used(ctx, directory):
+    import io
+
+    from hotline.directory.points import COLUMNS, export_directory, import_directory
+    from tests.factories import directory_csv, directory_row
+
+    plain = io.StringIO()
+    export_directory(plain)
+    assert plain.getvalue().splitlines()[0] == ",".join(COLUMNS)
+    row = directory_row(1) | {"sms_name": "Cô Hoa"}
+    import_directory(directory_csv([row], header=(*COLUMNS, "sms_name")))
+    assert point("QN-DCTC-001").sms_name == "Cô Hoa"
+    import_directory(directory_csv([directory_row(1)]))  # an older file keeps the name
+    assert point("QN-DCTC-001").sms_name == "Cô Hoa"
+    named = io.StringIO()
+    export_directory(named)
+    lines = named.getvalue().splitlines()
+    assert lines[0] == ",".join((*COLUMNS, "sms_name"))
+    assert any(line.startswith("QN-DCTC-001,") and line.endswith(",Cô Hoa") for line in lines)
+
+
+def test_the_admin_directory_shows_free_beds_and_when_they_changed(api, token_for, signed_in):
+    admin = signed_in("admin")
+    before = admin.get("/admin/?q=DEMO-NTL-193&lang=en").get_data(as_text=True)
+    assert "6 of 6" in before and "from the directory file" in before
+    api.put(
+        "/api/v1/service-points/DEMO-NTL-193/occupancy",
+        json={"free_beds": 2},
+        headers=token_for("admin"),
+    )
+    after = admin.get("/admin/?q=DEMO-NTL-193&lang=en").get_data(as_text=True)
+    assert "2 of 6" in after and "from the directory file" not in after
