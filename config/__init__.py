@@ -103,6 +103,15 @@ def _int(env: Mapping[str, str], name: str, default: int, errors: list[str]) -> 
     return value
 
 
+def _hops(env: Mapping[str, str], errors: list[str]) -> int:
+    """``TRUSTED_PROXY_HOPS``: a whole number, 0 (no proxy, the default) or more."""
+    raw = env.get("TRUSTED_PROXY_HOPS", "").strip() or "0"
+    if not raw.isdigit() or int(raw) > 10:
+        errors.append(f"TRUSTED_PROXY_HOPS must be a whole number from 0 to 10 (got {raw!r})")
+        return 0
+    return int(raw)
+
+
 def _int_list(
     env: Mapping[str, str], name: str, default: str, errors: list[str], minimum: int = 1
 ) -> list[int]:
@@ -188,7 +197,9 @@ class BaseConfig:
             errors.append(f"HOTLINE_TIMEZONE is not a known timezone (got {timezone!r})")
 
         escalate_after = _int(self.env, "ALERT_ESCALATE_AFTER_SECONDS", 900, errors)
+        max_wait = _int(self.env, "VOICE_MAX_WAIT_SECONDS", 120, errors)
         retention_days = _int(self.env, "RETENTION_DAYS", 365, errors)
+        proxy_hops = _hops(self.env, errors)
         twilio_timeout = _int(self.env, "TWILIO_TIMEOUT_SECONDS", 10, errors)
         follow_up_days = _int_list(self.env, "FOLLOW_UP_DAYS", "3,14", errors)
         reminder_days = _int(self.env, "OUTCOME_REMINDER_DAYS", 3, errors)
@@ -226,6 +237,8 @@ class BaseConfig:
             "TWILIO_SMS_FROM": get("TWILIO_SMS_FROM") or None,
             "TWILIO_TIMEOUT_SECONDS": twilio_timeout,
             "PUBLIC_BASE_URL": get("PUBLIC_BASE_URL").rstrip("/") or None,
+            # Proxies in front of the app whose X-Forwarded-For/-Proto are believed (0: none).
+            "TRUSTED_PROXY_HOPS": proxy_hops,
             # Inbound SMS from a local carrier gateway; unset = that endpoint is off.
             "SMS_GATEWAY_SECRET": get("SMS_GATEWAY_SECRET") or None,
             "REPORTING_URL": get("REPORTING_URL") or None,
@@ -237,6 +250,8 @@ class BaseConfig:
             "REPORTING_DHIS2_MAPPING": get("REPORTING_DHIS2_MAPPING") or None,
             "HOTLINE_TIMEZONE": timezone,
             "ALERT_ESCALATE_AFTER_SECONDS": escalate_after,
+            # A caller on hold is offered voicemail or a callback after this long.
+            "VOICE_MAX_WAIT_SECONDS": max_wait,
             "RETENTION_DAYS": retention_days,
             "FOLLOW_UP_DAYS": follow_up_days,
             "OUTCOME_REMINDER_DAYS": reminder_days,

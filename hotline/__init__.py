@@ -75,7 +75,19 @@ def register_blueprints(app: Flask) -> None:
     from hotline.dev import phone as dev_phone
     from hotline.stats.rollup import init_rollup
     from hotline.telephony import setup as telephony
-    from hotline.web import admin, auth, board, cases, health, home, inbox, intake, manager
+    from hotline.web import (
+        account,
+        admin,
+        auth,
+        board,
+        cases,
+        health,
+        home,
+        inbox,
+        intake,
+        manager,
+    )
+    from hotline.web import calls as voice_calls
 
     # No CSRF token on the bearer-token API and the provider-signed webhooks: they never
     # act on the session cookie.
@@ -86,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
         health.bp,
         home.bp,
         auth.bp,
+        account.bp,  # /account: each person's own password, language, 2FA, sessions
         board.bp,
         intake.bp,
         cases.bp,
@@ -97,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
         api.bp,
         stats_api.bp,
         *telephony.blueprints(),
+        voice_calls.bp,  # the board's voice controls (operator/_voice.html)
         dev_phone.bp,  # 404 in production
     ):
         app.register_blueprint(bp)
@@ -110,6 +124,7 @@ def register_jobs() -> None:
     import hotline.alerts.jobs
     import hotline.cases.jobs
     import hotline.cases.messages
+    import hotline.conversations.calls
     import hotline.conversations.jobs
     import hotline.followups.jobs
     import hotline.followups.schedule

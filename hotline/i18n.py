@@ -1,14 +1,15 @@
 """Language choice: Vietnamese unless the person chose English.
 
-The choice is explicit (``?lang=en`` or the user's saved language) rather than taken from
-the browser, because callers and staff share phones and the hotline is Vietnamese first.
+The choice is explicit (``?lang=en``, kept for the session, or else the signed-in user's
+saved language) rather than taken from the browser, because callers and staff share phones
+and the hotline is Vietnamese first.
 """
 
 from __future__ import annotations
 
 import os
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, g, has_request_context, request, session
 from flask_babel import get_locale
 
 from hotline.extensions import babel
@@ -27,7 +28,11 @@ def select_locale() -> str:
         session["lang"] = chosen
         return chosen
     saved = session.get("lang")
-    return saved if saved in LANGUAGES else DEFAULT_LANGUAGE
+    if saved in LANGUAGES:
+        return saved
+    # The signed-in person's saved preference (``User.language``, set on /account).
+    preferred = getattr(g.get("user"), "language", None)
+    return preferred if preferred in LANGUAGES else DEFAULT_LANGUAGE
 
 
 def init_i18n(app: Flask) -> None:

@@ -24,9 +24,10 @@ class Base(DeclarativeBase):
 
 db = SQLAlchemy(model_class=Base)
 
+from models.accounts import RecoveryCode, TwoFactor, UserSession  # noqa: E402
 from models.audit import AuditEvent  # noqa: E402
 from models.cases import Alert, Case, CaseCode, FollowUp, Referral  # noqa: E402
-from models.contacts import Contact, Message, OptOut, SenderLock  # noqa: E402
+from models.contacts import CallLeg, Contact, Message, OptOut, SenderLock  # noqa: E402
 from models.delivery import OutboundSms  # noqa: E402
 from models.directory import ServicePoint  # noqa: E402
 from models.geo import CommuneMerge, District, NewCommune, OldCommune  # noqa: E402
@@ -43,6 +44,7 @@ __all__ = [
     "AppSecret",
     "AuditEvent",
     "Base",
+    "CallLeg",
     "Case",
     "CaseCode",
     "CaseNote",
@@ -58,13 +60,16 @@ __all__ = [
     "OutboundSms",
     "OutboxItem",
     "Referral",
+    "RecoveryCode",
     "ReportPush",
     "SenderLock",
     "ServicePoint",
     "StatDirtyDay",
     "StatRollup",
     "Task",
+    "TwoFactor",
     "User",
+    "UserSession",
     "WebhookReceipt",
     "db",
     "user_service_point",

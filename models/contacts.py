@@ -52,6 +52,15 @@ class Contact(db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     abandoned_step: Mapped[str | None] = mapped_column(String(40))
+    #: When the caller chose the counsellor: the hotline metrics (answer rate, service
+    #: level, speed of answer) are measured from here, not from the greeting.
+    counsellor_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When the caller was put on hold because every operator was busy (None: not waiting).
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The answering operator's own call leg (moved into a conference for a transfer).
+    operator_call_sid: Mapped[str | None] = mapped_column(String(64))
+    #: The conference the call was moved to for a transfer (its friendly name).
+    conference: Mapped[str | None] = mapped_column(String(64))
     #: The last inbound message an operator has seen: a conversation with later ones
     #: stays on the board, even after it was routed.
     seen_message_id: Mapped[int | None] = mapped_column(Integer)
@@ -109,3 +118,31 @@ class SenderLock(db.Model):
     __tablename__ = "sender_lock"
 
     number_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class CallLeg(db.Model):
+    """A call the service started for a caller's call: an operator offered a waiting caller
+    (``offer``) or a service point's duty phone brought into a transfer (``transfer``).
+
+    ``sid`` is the provider's id of that call, known once the provider accepted it.
+    """
+
+    __tablename__ = "call_leg"
+    __table_args__ = (UniqueConstraint("provider", "sid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10))  # offer | transfer
+    provider: Mapped[str] = mapped_column(String(20), default="twilio")
+    sid: Mapped[str | None] = mapped_column(String(64))
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    service_point_id: Mapped[int | None] = mapped_column(ForeignKey("service_point.id"))
+    mode: Mapped[str | None] = mapped_column(String(5))  # warm | cold (transfers)
+    #: requested | ringing | answered | completed | unanswered | failed
+    status: Mapped[str] = mapped_column(String(12), default="requested")
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referral.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    contact: Mapped[Contact] = relationship()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, Column, ForeignKey, Integer, String, Table
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models import db
@@ -34,9 +35,19 @@ class User(db.Model):
     role: Mapped[str] = mapped_column(String(20), index=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     on_duty: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: available | busy | away (operators); only on-duty, available operators are rung.
+    availability: Mapped[str] = mapped_column(
+        String(10), default="available", server_default="available"
+    )
+    availability_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The caller's call id while the operator is on a hotline call (busy set automatically).
+    on_call_sid: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     language: Mapped[str] = mapped_column(String(5), default="vi")
     is_sample: Mapped[bool] = mapped_column(Boolean, default=False)
+    #: Set by an administrator: this user must enrol two-factor sign-in (admins and
+    #: managers must anyway).
+    totp_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -61,5 +72,7 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: After this the token no longer works (``users token --expires-days``).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship(back_populates="tokens")

@@ -14,6 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 
+from hotline.accounts.passwords import MIN_LENGTH, is_common
+from hotline.accounts.sessions import end_sessions
 from hotline.audit import record_event
 from hotline.errors import ValidationError
 from hotline.phones import normalise_phone
@@ -33,7 +35,7 @@ def _hasher() -> PasswordHasher:
     return _production_hasher
 
 
-MIN_PASSWORD_LENGTH = 10
+MIN_PASSWORD_LENGTH = MIN_LENGTH
 TOKEN_PREFIX = "hl_"  # noqa: S105 - a prefix that makes leaked tokens easy to spot
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,80}$")
 
@@ -74,10 +76,16 @@ def _service_points(
     return points
 
 
-def _check_password(password: str, errors: dict[str, list[str]]) -> None:
+def _check_password(
+    password: str, errors: dict[str, list[str]], username: str | None = None
+) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
         errors.setdefault("password", []).append(
             _("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+        )
+    elif is_common(password, username=username):
+        errors.setdefault("password", []).append(
+            _("This password is too common or contains the username; choose another.")
         )
 
 
@@ -166,38 +174,90 @@ def change_role(
     return True
 
 
-def set_password(user: User, password: str, *, actor: User | str) -> None:
-    """Set a new password (argon2); raise ValidationError when it is too short."""
+def set_password(
+    user: User, password: str, *, actor: User | str, keep_session: str | None = None
+) -> None:
+    """Set a new password (argon2); raise ValidationError when it is too short or common.
+
+    Every session of ``user`` ends at once but ``keep_session`` (the one changing its own
+    password)."""
     errors: dict[str, list[str]] = {}
-    _check_password(password, errors)
+    _check_password(password, errors, user.username)
     if errors:
         raise ValidationError(errors)
     user.password_hash = hash_password(password)
     user.failed_logins = 0
     user.locked_until = None
     record_event(actor, "user.password", "user", user.id)
+    end_sessions(user, keep=keep_session, actor=actor)
+
+
+def change_own_password(user: User, current: str, new: str, *, keep_session: str | None) -> None:
+    """The user's own change: the current password first; raise ValidationError."""
+    if not check_password(user, current):
+        record_event(user, "user.password_refused", "user", user.id)
+        raise ValidationError({"current_password": [_("The current password is wrong.")]})
+    if current == new:
+        raise ValidationError({"new_password": [_("Choose a password you have not used here.")]})
+    try:
+        set_password(user, new, actor=user, keep_session=keep_session)
+    except ValidationError as exc:
+        raise ValidationError({"new_password": exc.errors["password"]}) from None
+
+
+def deactivate(user: User, *, actor: User | str) -> None:
+    """Deactivate ``user``: their sessions end and their API tokens are revoked at once."""
+    user.active = False
+    user.on_duty = False
+    revoke_tokens(user, actor=actor)
+    end_sessions(user, actor=actor)
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def issue_token(user: User, *, actor: str = "cli") -> str:
-    """Create a new API token for ``user``; only its hash is stored, so show it once."""
+#: Days an API token works unless ``users token --expires-days`` says otherwise.
+TOKEN_DAYS = 90
+
+
+def issue_token(user: User, *, actor: User | str = "cli", expires_days: int = TOKEN_DAYS) -> str:
+    """Create a new API token for ``user`` that stops working after ``expires_days``; only
+    its hash is stored, so show it once."""
+    if expires_days < 1:
+        raise ValidationError({"expires_days": [_("A token lasts at least one day.")]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=_token_hash(token)))
-    record_event(actor, "token.issue", "user", user.id)
+    expires_at = utcnow() + timedelta(days=expires_days)
+    db.session.add(ApiToken(user=user, token_hash=_token_hash(token), expires_at=expires_at))
+    record_event(actor, "token.issue", "user", user.id, {"expires_days": expires_days})
     return token
 
 
+def revoke_tokens(user: User, *, actor: User | str) -> int:
+    """Revoke every working token of ``user`` (the next API call with one is 401); returns
+    how many. Adds to the current transaction."""
+    now = utcnow()
+    count = 0
+    for token in user.tokens:
+        if token.revoked_at is None:
+            token.revoked_at = now
+            count += 1
+    if count:
+        record_event(actor, "token.revoke", "user", user.id, {"tokens": count})
+    return count
+
+
 def user_for_token(token: str) -> User | None:
-    """The active user holding an unrevoked token, or None (records when it was used)."""
+    """The active user holding an unrevoked, unexpired token, or None (records when it
+    was used)."""
     row = db.session.scalar(
         db.select(ApiToken).where(
             ApiToken.token_hash == _token_hash(token), ApiToken.revoked_at.is_(None)
         )
     )
     if row is None or not row.user.active:
+        return None
+    if row.expires_at is not None and row.expires_at <= utcnow():
         return None
     row.last_used_at = utcnow()
     return row.user

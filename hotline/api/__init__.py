@@ -7,8 +7,8 @@ OpenAPI document (``schema``, served by ``document``)."""
 
 from __future__ import annotations
 
-from hotline.api import cases, document, referrals, tasks
+from hotline.api import calls, cases, document, referrals, tasks
 from hotline.api.auth import token_required
 from hotline.api.blueprint import bp
 
-__all__ = ["bp", "cases", "document", "referrals", "tasks", "token_required"]
+__all__ = ["bp", "calls", "cases", "document", "referrals", "tasks", "token_required"]

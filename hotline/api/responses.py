@@ -251,3 +251,36 @@ class Report(BaseModel):
     generated_at: str
     cells: list[Any]
     indicators: list[Any]
+
+
+# --- Voice: availability and transfers (issue 15, DESIGN.md section 13) ---------------------
+
+
+class AvailabilityBody(BaseModel):
+    status: Literal["available", "busy", "away"]
+
+
+class Availability(BaseModel):
+    """An operator's availability: only on-duty, available operators are rung."""
+
+    status: Literal["available", "busy", "away"]
+    on_duty: bool
+    changed_at: str | None
+
+
+class TransferBody(BaseModel):
+    service_point: str = Field(..., max_length=40)
+    mode: Literal["warm", "cold"]
+
+
+class Transfer(BaseModel):
+    """A transfer under way: the point's duty phone is being rung into the call."""
+
+    id: int
+    call_sid: str
+    service_point: str
+    mode: Literal["warm", "cold"]
+    status: str
+
+
+# --- end voice ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""``users create`` and ``users token``."""
+"""``users create``, ``users token`` and ``users revoke-token``."""
 
 import sys
 
@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 from flask_babel import gettext as _
 
-from hotline.accounts.users import create_user, issue_token
+from hotline.accounts.users import TOKEN_DAYS, create_user, issue_token, revoke_tokens
 from hotline.errors import ValidationError
 from models import User, db
 from routing.codes import ROLES
@@ -55,11 +55,30 @@ def create(
 
 @cli.command("token")
 @click.argument("username")
-def token(username: str) -> None:
+@click.option(
+    "--expires-days",
+    type=click.IntRange(min=1),
+    default=TOKEN_DAYS,
+    show_default=True,
+    help="The token stops working after this many days.",
+)
+def token(username: str, expires_days: int) -> None:
     """Print a new API token for USERNAME (shown once; the token is the last word)."""
     user = db.session.scalar(db.select(User).where(User.username == username))
     if user is None or not user.active:
         raise click.ClickException(_("No active user %(username)s.", username=username))
-    value = issue_token(user)
+    value = issue_token(user, expires_days=expires_days)
     db.session.commit()
     click.echo(_("New API token for %(username)s:", username=username) + " " + value)
+
+
+@cli.command("revoke-token")
+@click.argument("username")
+def revoke_token(username: str) -> None:
+    """Revoke every API token of USERNAME (the next API call with one is refused)."""
+    user = db.session.scalar(db.select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(_("No user %(username)s.", username=username))
+    count = revoke_tokens(user, actor="cli")
+    db.session.commit()
+    click.echo(_("%(count)d API tokens of %(username)s revoked.", count=count, username=username))

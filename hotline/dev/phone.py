@@ -1,5 +1,11 @@
 """Development pages: the outbox (SMS the service would have sent) and a phone to play a
-caller through the real webhooks.
+caller, and the operators' phones, through the real webhooks.
+
+The operator's side: a rung phone can be answered (it hears the whisper), press 1 (or
+another key, or nothing), hang up, and transfer the caller to a service point, whose duty
+phone can answer or not; a caller put on hold hears the hold message. Calls the service
+would start through Twilio's REST API get made-up ids without Twilio, and the jobs that
+start them are run here at once, so the whole call centre can be tried with no account.
 
 The phone builds each request as Twilio would (same fields, ``X-Twilio-Signature`` signed
 with the configured auth token) and posts it to the webhook inside this process, then
@@ -20,8 +26,9 @@ from flask import Blueprint, abort, current_app, redirect, render_template, requ
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from hotline.errors import ValidationError
 from hotline.telephony.twilio.signature import sign
-from models import DevOutboxMessage, db
+from models import CallLeg, Contact, DevOutboxMessage, ServicePoint, User, db
 
 bp = Blueprint("dev_telephony", __name__, url_prefix="/dev")
 
@@ -90,7 +97,7 @@ def _path(url: str) -> str:
 def _read_voice(state: dict[str, Any], xml: str) -> None:
     """What the caller hears, and what they can do next, from a TwiML answer."""
     call = state["call"]
-    call.update(gather=None, redirect=None, dial=None, record=None, numbers=[])
+    call.update(gather=None, redirect=None, dial=None, record=None, numbers=[], whispers={})
     try:
         root = ET.fromstring(xml)  # noqa: S314 - our own TwiML, not untrusted input
     except ET.ParseError:
@@ -104,9 +111,31 @@ def _read_voice(state: dict[str, Any], xml: str) -> None:
                 state["log"].append({"who": "hotline", "text": say.text or ""})
             call["gather"] = _path(el.get("action", ""))
         elif el.tag == "Dial":
+            conference = el.find("Conference")
+            if conference is not None:
+                call["conference"] = conference.text
+                state["log"].append(
+                    {"who": "system", "text": _("In a conference with the service point.")}
+                )
+                return
             call["dial"] = _path(el.get("action", ""))
             call["numbers"] = [n.text or "" for n in el.iter("Number")]
+            call["whispers"] = {n.text or "": _path(n.get("url", "")) for n in el.iter("Number")}
             state["log"].append({"who": "system", "text": _("Operators' phones ring.")})
+            return
+        elif el.tag == "Enqueue":
+            call["queue"] = {
+                "wait": _path(el.get("waitUrl", "")),
+                "action": _path(el.get("action", "")),
+            }
+            state["log"].append({"who": "system", "text": _("On hold.")})
+            _read_voice(state, _post(call["queue"]["wait"], _call_form(state, QueueTime="0")))
+            return
+        elif el.tag == "Leave":
+            queue = call.pop("queue", None) or {}
+            if queue.get("action"):
+                form = _call_form(state, QueueResult="leave")
+                _read_voice(state, _post(queue["action"], form))
             return
         elif el.tag == "Record":
             call["record"] = _path(el.get("action", ""))
@@ -144,7 +173,9 @@ def _call_form(state: dict[str, Any], **extra: str) -> dict[str, str]:
 @bp.get("/phone")
 def phone():
     """Play a caller: send an SMS, place a call, press keys."""
-    return render_template("dev/phone.html", state=_load())
+    state = _load()
+    points = transfer_points() if (state.get("call") or {}).get("operator") else []
+    return render_template("dev/phone.html", state=state, points=points)
 
 
 @bp.post("/phone/sms")
@@ -204,19 +235,22 @@ def phone_act():
     elif action == "silence" and call.get("gather"):
         state["log"].append({"who": "you", "text": "…"})
         _end_call(state)
-    elif action in ("answered", "no-answer") and call.get("dial"):
-        extra = {"DialCallStatus": "completed" if action == "answered" else "no-answer"}
-        if action == "answered":
-            leg = {
-                "CallSid": "CA" + secrets.token_hex(16),
-                "ParentCallSid": call["sid"],
-                "CallStatus": "in-progress",
-                "To": (call.get("numbers") or [""])[0],
-            }
-            _post("/twilio/status", leg)
-            state["log"].append({"who": "system", "text": _("An operator answered.")})
-            extra["DialCallDuration"] = "30"
-        _read_voice(state, _post(call["dial"], _call_form(state, **extra)))
+    elif action == "no-answer" and call.get("dial"):
+        _read_voice(state, _post(call["dial"], _call_form(state, DialCallStatus="no-answer")))
+    elif action == "answered" and call.get("dial"):
+        # Shortcut: the first rung phone answers and its operator presses 1.
+        _operator_answers(state, (call.get("numbers") or [""])[0])
+        _operator_keys(state, "1")
+    elif action == "op-answer" and call.get("dial"):
+        _operator_answers(state, request.form.get("value", ""))
+    elif action == "op-key" and call.get("operator"):
+        _operator_keys(state, (request.form.get("value") or "")[:4])
+    elif action == "op-hangup" and call.get("operator"):
+        _operator_hangs_up(state)
+    elif action == "transfer" and call.get("operator"):
+        _transfer(state, request.form.get("service_point"), request.form.get("mode"))
+    elif action in ("point-answer", "point-no-answer") and call.get("point_sid"):
+        _point_answers(state, action == "point-answer")
     elif action == "voicemail" and call.get("record"):
         form = _call_form(
             state,
@@ -228,6 +262,128 @@ def phone_act():
         _read_voice(state, _post(call["record"], form))
     _save(state)
     return redirect("/dev/phone")
+
+
+# --------------------------------------------------------------------------------------------
+# The operator's side
+
+
+def _operator_answers(state: dict[str, Any], number: str) -> None:
+    """A rung phone picks up: its operator hears the whisper."""
+    call = state["call"]
+    url = (call.get("whispers") or {}).get(number)
+    if not url:
+        return
+    leg = "CA" + secrets.token_hex(16)
+    form = {**_call_form(state), "CallSid": leg, "ParentCallSid": call["sid"], "To": number}
+    root = ET.fromstring(_post(url, form))  # noqa: S314 - our own TwiML
+    gather = root.find("Gather")
+    for say in root.iter("Say"):
+        state["log"].append({"who": "operator-hears", "text": say.text or ""})
+    call["operator"] = {
+        "sid": leg,
+        "number": number,
+        "gather": _path(gather.get("action", "")) if gather is not None else None,
+        "connected": False,
+    }
+
+
+def _operator_keys(state: dict[str, Any], digits: str) -> None:
+    """The operator's key after the whisper: 1 connects; anything else hangs up that phone."""
+    call = state["call"]
+    op = call.get("operator") or {}
+    if not op.get("gather"):
+        return
+    form = {
+        **_call_form(state),
+        "CallSid": op["sid"],
+        "ParentCallSid": call["sid"],
+        "To": op["number"],
+        "Digits": digits,
+    }
+    root = ET.fromstring(_post(op["gather"], form))  # noqa: S314 - our own TwiML
+    state["log"].append({"who": "operator", "text": digits or "…"})
+    if root.find("Hangup") is None:
+        op.update(connected=True, gather=None)
+        state["log"].append({"who": "system", "text": _("An operator answered.")})
+    else:
+        call["operator"] = None
+        state["log"].append({"who": "system", "text": _("That operator's phone hung up.")})
+
+
+def _operator_hangs_up(state: dict[str, Any]) -> None:
+    call = state["call"]
+    op = call.pop("operator")
+    leg = {"CallSid": op["sid"], "ParentCallSid": call["sid"], "CallStatus": "completed"}
+    _post("/twilio/status", {**leg, "To": op["number"]})
+    state["log"].append({"who": "system", "text": _("The operator hung up.")})
+    if call.get("dial"):
+        form = _call_form(state, DialCallStatus="completed", DialCallDuration="60")
+        _read_voice(state, _post(call["dial"], form))
+
+
+def _transfer(state: dict[str, Any], code: object, mode: object) -> None:
+    """The operator transfers the caller (as the board or the API would); the jobs that
+    call the point run here at once."""
+    from hotline.conversations import calls
+    from hotline.jobs import registry
+
+    call = state["call"]
+    contact = db.session.scalar(select(Contact).where(Contact.provider_sid == call["sid"]))
+    operator = db.session.get(User, contact.answered_by_id) if contact else None
+    try:
+        leg = calls.request_transfer(operator, call["sid"], code, mode)  # type: ignore[arg-type]
+    except (calls.NotTheOperatorsCall, ValidationError):
+        db.session.rollback()
+        state["log"].append({"who": "system", "text": _("That transfer is not possible.")})
+        return
+    db.session.commit()
+    registry.get(calls.TRANSFER_JOB).fn(leg_id=leg.id)
+    db.session.refresh(leg)
+    call["point_sid"] = leg.sid
+    state["log"].append({"who": "system", "text": _("The service point's duty phone rings.")})
+    if call.get("dial"):
+        form = _call_form(state, DialCallStatus="completed")
+        _read_voice(state, _post(call["dial"], form))
+
+
+def _point_answers(state: dict[str, Any], answered: bool) -> None:
+    from hotline.conversations import calls
+    from hotline.jobs import registry
+
+    call = state["call"]
+    sid = call.pop("point_sid")
+    status = "in-progress" if answered else "no-answer"
+    _post("/twilio/status", {"CallSid": sid, "CallStatus": status})
+    if not answered:
+        state["log"].append({"who": "system", "text": _("The service point did not answer.")})
+        return
+    state["log"].append({"who": "system", "text": _("The service point answered.")})
+    leg = db.session.scalar(select(CallLeg).where(CallLeg.sid == sid))
+    if leg is not None and leg.mode == "cold":
+        registry.get(calls.LEAVE_JOB).fn(leg_id=leg.id)
+        _post(
+            "/twilio/status",
+            {
+                "CallSid": call["operator"]["sid"],
+                "ParentCallSid": call["sid"],
+                "CallStatus": "completed",
+                "To": call["operator"]["number"],
+            },
+        )
+        call["operator"] = None
+        state["log"].append({"who": "system", "text": _("The operator left the call.")})
+
+
+def transfer_points() -> list[ServicePoint]:
+    return list(
+        db.session.scalars(
+            select(ServicePoint)
+            .where(ServicePoint.active.is_(True), ServicePoint.alert_phone.is_not(None))
+            .order_by(ServicePoint.name)
+            .limit(300)
+        )
+    )
 
 
 @bp.post("/phone/reset")

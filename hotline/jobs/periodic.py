@@ -41,6 +41,7 @@ PERIODIC: list[Periodic] = [
     Periodic("followups.tick", 15),
     Periodic("referrals.check_reminders", 60),
     Periodic("alerts.queue_committee_notices", 15),
+    Periodic("voice.tidy", 30, inline=False),
     Periodic("telephony.replay_spool", 30, inline=False),
     Periodic("telephony.purge_receipts", 3600, inline=False),
     Periodic("retention.purge", 24 * 3600, inline=False),

@@ -4,6 +4,11 @@ Shredding sets the personal fields to NULL (the ciphertext goes with them); the 
 fields the statistics use (place, sex, age band, violence types, risk, outcome services)
 stay. Cases on legal hold, and the contacts and messages behind them, are skipped.
 Re-running finds nothing new to shred, so the daily job is idempotent.
+
+A voicemail's audio also lives at the provider: shredding a contact with a recording adds
+``retention.delete_recording`` to the outbox in the same transaction, which deletes the
+provider's copy (retried with backoff; "already gone" is done) and records
+``recording.delete``. Audit rows are only ever added here, never changed.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from sqlalchemy import exists, or_, select, update
 
 from hotline.audit import record_event
 from hotline.jobs import registry
+from hotline.jobs.outbox import add_work
+from hotline.telephony.recordings import delete_recording
 from models import Case, CaseNote, Contact, Message, Referral, Task, db
 from models.types import utcnow
 
@@ -140,13 +147,24 @@ def purge_expired(
         )
 
     result.cases = in_batches(_expired_case_ids(cutoff), shred_cases)
-    result.contacts = in_batches(
-        _expired_contact_ids(cutoff),
-        lambda ids: (
-            shred(ids, Contact, {"caller_number": None, "recording_url": None}),
-            shred(ids, Task, {"note": None}, key=Task.contact_id),
-        ),
-    )
+
+    def shred_contacts(ids: list[int]) -> None:
+        for contact_id, sid in db.session.execute(
+            select(Contact.id, Contact.recording_sid).where(
+                Contact.id.in_(ids),
+                Contact.recording_url.is_not(None),
+                Contact.recording_sid.is_not(None),
+            )
+        ):
+            add_work(
+                "retention.delete_recording",
+                {"contact_id": contact_id, "recording_sid": sid},
+                dedupe_key=f"recording-delete:{sid}",
+            )
+        shred(ids, Contact, {"caller_number": None, "recording_url": None})
+        shred(ids, Task, {"note": None}, key=Task.contact_id)
+
+    result.contacts = in_batches(_expired_contact_ids(cutoff), shred_contacts)
     result.messages = in_batches(
         _expired_message_ids(cutoff), lambda ids: shred(ids, Message, {"body": None})
     )
@@ -169,3 +187,18 @@ def purge_expired(
 
 
 registry.add("retention.purge", purge_expired)
+
+
+@registry.register("retention.delete_recording", retry=registry.DEFAULT)
+def delete_provider_recording(contact_id: int, recording_sid: str) -> str:
+    """Delete the provider's copy of a shredded voicemail; raise to be retried."""
+    outcome = delete_recording(recording_sid)
+    record_event(
+        "system",
+        "recording.delete",
+        "contact",
+        contact_id,
+        {"recording_sid": recording_sid, "outcome": outcome},
+    )
+    db.session.commit()
+    return outcome

@@ -234,6 +234,14 @@ class ContactFacts:
     ivr_step: str | None = None
     voicemail: bool = False
     callback_requested: bool = False
+    #: When the caller chose the counsellor (None for calls that never did, and for calls
+    #: recorded before this was kept).
+    counsellor_requested_at: datetime | None = None
+
+
+#: A call that ended here without asking for a counsellor got what it came for from the
+#: IVR (the nearest point's name and number): not offered to operators, not abandoned.
+SELF_SERVED_STEPS = frozenset({"place_result"})
 
 
 def ivr_step(value: str | None) -> str:
@@ -244,14 +252,25 @@ def ivr_step(value: str | None) -> str:
 
 
 def contact_rows(f: ContactFacts) -> list[tuple[str, str, str, int]]:
-    """Rollup rows of one contact. Every call that reached the service is *offered*; it is
-    *answered* when an operator picked up, else *abandoned* (voicemails included)."""
+    """Rollup rows of one contact. A call is *offered* to the operators unless it ended
+    in the IVR with what it needed (:data:`SELF_SERVED_STEPS`) without asking for a
+    counsellor; it is *answered* when an operator took it, else *abandoned* (voicemails
+    included). Waits run from the counsellor request (from the start of the call when none
+    was recorded), so time spent in the menus never counts against the operators."""
     district = f.district_code or UNKNOWN
     if f.channel == "sms":
         return [("sms", district, "", 1)]
     rows = []
-    if f.answered_at is not None:
-        wait = max(0, int((f.answered_at - f.started_at).total_seconds()))
+    start = f.counsellor_requested_at or f.started_at
+    self_served = (
+        f.answered_at is None
+        and f.counsellor_requested_at is None
+        and (f.abandoned_step or f.ivr_step) in SELF_SERVED_STEPS
+    )
+    if self_served:
+        pass
+    elif f.answered_at is not None:
+        wait = max(0, int((f.answered_at - start).total_seconds()))
         fast = wait <= SERVICE_LEVEL_SECONDS
         rows.append(("calls", district, "answered_fast" if fast else "answered_slow", 1))
         rows.append(("wait_sum", district, "", wait))
@@ -260,7 +279,7 @@ def contact_rows(f: ContactFacts) -> list[tuple[str, str, str, int]]:
         rows.append(("calls", district, "abandoned", 1))
         rows.append(("abandoned_step", district, ivr_step(f.abandoned_step or f.ivr_step), 1))
         if f.ended_at is not None:
-            wait = max(0, int((f.ended_at - f.started_at).total_seconds()))
+            wait = max(0, int((f.ended_at - start).total_seconds()))
             rows.append(("wait_max", district, "", wait))
     if f.voicemail:
         rows.append(("voicemail", district, "", 1))

@@ -347,6 +347,7 @@ def _contact_rows(lo, hi, tzname: str):
             Contact.ivr_step,
             or_(*voicemail).label("voicemail"),
             Contact.callback_requested,
+            Contact.counsellor_requested_at,
         ).where(Contact.started_at >= lo, Contact.started_at < hi)
     ):
         facts = ContactFacts(
@@ -359,6 +360,7 @@ def _contact_rows(lo, hi, tzname: str):
             ivr_step=r.ivr_step,
             voicemail=bool(r.voicemail),
             callback_requested=bool(r.callback_requested),
+            counsellor_requested_at=r.counsellor_requested_at,
         )
         out.append((local_day(r.started_at, tz), contact_rows(facts)))
     return out

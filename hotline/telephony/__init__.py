@@ -94,11 +94,51 @@ class Gather:
 
 @dataclass(frozen=True)
 class Dial:
-    """Ring all ``numbers`` at once; the first to answer is connected."""
+    """Ring all ``numbers`` at once; the first to answer is connected.
+
+    With ``whisper`` (a step), each answered phone first runs that step (a one-key screen)
+    and joins only when it ends without hanging up; the other phones stop ringing then.
+    """
 
     numbers: tuple[str, ...]
     step: str
     timeout: int
+    whisper: str | None = None
+
+
+@dataclass(frozen=True)
+class Enqueue:
+    """Put the caller on hold in ``queue``; ``wait_step`` is played (repeatedly) while they
+    wait, ``step`` runs when they leave the queue (bridged, left, hung up)."""
+
+    queue: str
+    wait_step: str
+    step: str
+
+
+@dataclass(frozen=True)
+class DialQueue:
+    """Connect this call (an operator's) to the longest-waiting caller in ``queue``;
+    ``announce_step`` is played to the caller just before."""
+
+    queue: str
+    step: str
+    announce_step: str
+    timeout: int = 10
+
+
+@dataclass(frozen=True)
+class Conference:
+    """Join the conference ``name`` (a transfer: caller, operator, service point).
+    ``ends_it`` ends the conference for everyone when this call leaves."""
+
+    name: str
+    ends_it: bool = False
+
+
+@dataclass(frozen=True)
+class Leave:
+    """Leave the hold queue (the caller's ``Enqueue`` step runs next)."""
 
 
 @dataclass(frozen=True)
@@ -118,4 +158,6 @@ class Hangup:
     pass
 
 
-VoiceAction = Say | Gather | Dial | Record | Redirect | Hangup
+VoiceAction = (
+    Say | Gather | Dial | Record | Redirect | Hangup | Enqueue | DialQueue | Conference | Leave
+)

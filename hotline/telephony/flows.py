@@ -19,6 +19,11 @@ class VoiceFlow(Protocol):
     """The voice IVR as providers drive it (see :mod:`hotline.conversations.voice`)."""
 
     STEPS: Mapping[str, Any]
+    LEG_STEPS: Mapping[str, Any]
+
+    def run_leg_step(
+        self, provider: str, step: str, query: dict[str, str], form: dict[str, str]
+    ) -> list[VoiceAction]: ...
 
     def incoming_call(self, provider: str, sid: str, sender: str, to: str) -> tuple[Any, bool]: ...
 
@@ -39,7 +44,8 @@ class VoiceFlow(Protocol):
 
 @dataclass(frozen=True)
 class Flows:
-    #: An inbound SMS → the reply text (the caller commits).
+    #: An inbound SMS → the reply text; recorded and committed by the flow, idempotent on
+    #: the provider's message id (a retry gets the first answer).
     handle_sms: Callable[[InboundSms], str]
     #: The reply when the flow cannot run: the emergency numbers, nothing stored.
     safe_reply: Callable[..., str]

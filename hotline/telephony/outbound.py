@@ -87,3 +87,73 @@ def is_recording_url(url: str) -> bool:
     from hotline.telephony.twilio.rest import is_recording_url as twilio_recording_url
 
     return twilio_recording_url(url)
+
+
+# --------------------------------------------------------------------------------------------
+# Calls (voice): the provider-neutral side of offers to operators and transfers.
+
+
+def _dev_call() -> str | None:
+    """Without Twilio, outside production: a made-up call sid (the dev phone plays the
+    other side); in production, an error to retry."""
+    if current_app.config["HOTLINE_ENV"] == "production":
+        raise SendError("not-configured", permanent=False)
+    return "CA" + "de" + secrets.token_hex(15)
+
+
+def voice_url(step: str) -> str:
+    """The absolute URL of a voice step the provider can call (``step`` may carry a query)."""
+    base = current_app.config.get("PUBLIC_BASE_URL") or ""
+    return f"{base}/twilio/voice/{step}"
+
+
+def start_call(to: str, from_: str, step: str, *, timeout: int = 20) -> str:
+    """Call ``to``; when answered, the call runs voice step ``step``. The call's sid."""
+    if not uses_twilio():
+        return _dev_call()  # type: ignore[return-value]
+    from hotline.telephony.twilio.rest import start_call as twilio_start
+
+    return twilio_start(
+        to, from_, voice_url(step), status_callback=status_callback_url(), timeout=timeout
+    )
+
+
+def move_to_conference(call_sid: str, conference: str) -> None:
+    """Take a live call out of what it is doing into the conference ``conference``."""
+    if not uses_twilio():
+        _dev_call()
+        return
+    from hotline.telephony import Conference
+    from hotline.telephony.twilio.rest import update_call
+    from hotline.telephony.twilio.twiml import render_voice
+
+    update_call(call_sid, twiml=render_voice([Conference(conference)], voice_url))
+
+
+def end_call(call_sid: str) -> None:
+    """Hang up one call (an operator leaving a transfer)."""
+    if not uses_twilio():
+        _dev_call()
+        return
+    from hotline.telephony.twilio.rest import update_call
+
+    update_call(call_sid, hangup=True)
+
+
+def add_conference_participant(
+    conference: str, to: str, from_: str, *, timeout: int = 25, ends_conference: bool = False
+) -> str:
+    """Ring ``to`` into the conference (ending it when they leave, if ``ends_conference``);
+    the new call's sid."""
+    if not uses_twilio():
+        return _dev_call()  # type: ignore[return-value]
+    from hotline.telephony.twilio.rest import add_conference_participant as twilio_add
+
+    return twilio_add(
+        conference,
+        to,
+        from_,
+        status_callback=status_callback_url(),
+        timeout=timeout,
+        ends_conference=ends_conference,
+    )

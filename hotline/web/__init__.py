@@ -9,6 +9,8 @@ from flask import Blueprint, Flask, abort, request
 from sqlalchemy import event
 
 from hotline.labels import init_labels
+from hotline.web.proxy import init_proxy
+from hotline.web.read_audit import init_read_audit
 from hotline.web.security import init_security
 from models import AuditEvent
 
@@ -33,8 +35,10 @@ def init_web(app: Flask, *, csrf_exempt: Iterable[Blueprint] = ()) -> None:
     """Security (sessions, CSRF, headers), labels and request guards of the screens; the
     blueprints themselves are registered by the app factory. ``csrf_exempt``: blueprints
     that do not use the session cookie (bearer-token API, signed provider webhooks)."""
+    init_proxy(app)
     init_security(app, csrf_exempt=csrf_exempt)
     init_labels(app)
+    init_read_audit(app)
     app.before_request(_refuse_nul_bytes)
     if not event.contains(AuditEvent, "before_update", _refuse_audit_change):
         event.listen(AuditEvent, "before_update", _refuse_audit_change)

@@ -24,11 +24,14 @@ from flask import (
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
+from hotline.accounts import twofactor
 from hotline.accounts.users import (
     MIN_PASSWORD_LENGTH,
     change_role,
     create_user,
+    deactivate,
     is_locked,
+    revoke_tokens,
     set_password,
     unlock,
 )
@@ -44,8 +47,9 @@ from hotline.directory.points import (
 )
 from hotline.errors import ValidationError
 from hotline.phones import normalise_phone
-from hotline.web.security import current_user, login_required
-from models import AuditEvent, ServicePoint, User, db
+from hotline.web.security import current_session_id, current_user, login_required
+from models import ApiToken, AuditEvent, ServicePoint, TwoFactor, User, db
+from models.types import utcnow
 from routing.codes import ROLES, SERVICE_POINT_KINDS, SERVICES
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -214,6 +218,19 @@ def users():
             db.session.rollback()
             errors = exc.errors if isinstance(exc.errors, dict) else {"form": exc.errors}
     people = db.session.scalars(select(User).order_by(User.role, User.username)).all()
+    tokens: dict[int, list[ApiToken]] = {}
+    for token in db.session.scalars(
+        select(ApiToken)
+        .where(
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at.is_(None) | (ApiToken.expires_at > utcnow()),
+        )
+        .order_by(ApiToken.created_at)
+    ):
+        tokens.setdefault(token.user_id, []).append(token)
+    enrolled = set(
+        db.session.scalars(select(TwoFactor.user_id).where(TwoFactor.confirmed_at.is_not(None)))
+    )
     return (
         render_template(
             "admin/users.html",
@@ -223,6 +240,9 @@ def users():
             form=form,
             is_locked=is_locked,
             min_password=MIN_PASSWORD_LENGTH,
+            tokens=tokens,
+            enrolled=enrolled,
+            required_roles=twofactor.REQUIRED_ROLES,
         ),
         422 if errors else 200,
     )
@@ -295,10 +315,43 @@ def set_active(user_id: int):
     if user.id == current_user().id:
         flash(_("You cannot deactivate your own account."), "error")
         return redirect(url_for("admin.users"))
-    user.active = request.form.get("active") == "yes"
-    if not user.active:
-        user.on_duty = False
+    active = request.form.get("active") == "yes"
+    if active:
+        user.active = True
+    else:
+        deactivate(user, actor=current_user())
     record_event(current_user(), "user.active", "user", user.id, {"active": user.active})
+    db.session.commit()
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/tokens/revoke")
+@login_required("admin")
+def revoke_user_tokens(user_id: int):
+    """Revoke every API token of a user (the next API call with one is refused)."""
+    user = _user(user_id)
+    count = revoke_tokens(user, actor=current_user())
+    db.session.commit()
+    flash(
+        _("%(count)d API tokens of %(username)s revoked.", count=count, username=user.username),
+        "ok",
+    )
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/two-factor")
+@login_required("admin")
+def two_factor(user_id: int):
+    """Require two-factor sign-in of a user, or reset their second factor (lost phone)."""
+    user = _user(user_id)
+    action = request.form.get("action")
+    if action == "reset":
+        twofactor.reset(user, actor=current_user())
+        flash(_("Two-factor sign-in of %(username)s was reset.", username=user.username), "ok")
+    elif action in ("require", "optional"):
+        twofactor.require(user, action == "require", actor=current_user())
+    else:
+        abort(422)
     db.session.commit()
     return redirect(url_for("admin.users"))
 
@@ -328,7 +381,13 @@ def set_user_password(user_id: int):
     """Set a new password for someone (they are told it out of band)."""
     user = _user(user_id)
     try:
-        set_password(user, request.form.get("password", "")[:1024], actor=current_user())
+        set_password(
+            user,
+            request.form.get("password", "")[:1024],
+            actor=current_user(),
+            # Their every session ends; an administrator setting their own keeps this one.
+            keep_session=current_session_id() if user.id == current_user().id else None,
+        )
         db.session.commit()
     except ValidationError as exc:
         db.session.rollback()

@@ -12,10 +12,20 @@ action (an operator calling back).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, update
 
@@ -151,13 +161,34 @@ def board_sections() -> dict[str, list]:
     }
 
 
+def _audit_message_text(sections: dict[str, list], *, poll: bool) -> None:
+    """Record that the board showed these messages' text (like a case view). A poll that
+    shows the same messages as the last entry of this session records nothing, so the
+    log says who saw which text when without an entry every few seconds."""
+    shown = sorted(
+        (row.contact.id, max(m.id for m in row.contact.messages))
+        for row in sections["sms"]
+        if row.last_message is not None
+    )
+    if not shown:
+        return
+    fingerprint = hashlib.sha256(repr(shown).encode()).hexdigest()[:16]
+    if poll and session.get("board_audited") == fingerprint:
+        return
+    session["board_audited"] = fingerprint
+    record_event(current_user(), "board.view", "board", None, {"contacts": [c for c, _m in shown]})
+    db.session.commit()
+
+
 @bp.get("/")
 @login_required("operator")
 def board():
     """The live board (refreshes itself)."""
+    sections = board_sections()
+    _audit_message_text(sections, poll=False)
     return render_template(
         "operator/board.html",
-        sections=board_sections(),
+        sections=sections,
         poll_seconds=POLL_SECONDS,
         outcomes=OUTCOMES,
     )
@@ -167,7 +198,9 @@ def board():
 @login_required("operator")
 def board_data():
     """The board's live part alone, for polling (does not extend the session)."""
-    return render_template("operator/_live.html", sections=board_sections(), outcomes=OUTCOMES)
+    sections = board_sections()
+    _audit_message_text(sections, poll=True)
+    return render_template("operator/_live.html", sections=sections, outcomes=OUTCOMES)
 
 
 @bp.post("/contacts/<int:contact_id>/reveal")

@@ -253,6 +253,8 @@ def _referral_text(r: Referral) -> str:
         return _("Referred to %(point)s on the child-protection path", point=point)
     if reason == "manual":
         return _("Referred by hand to %(point)s", point=point)
+    if reason in ("warm transfer", "cold transfer"):
+        return _("Call transferred to %(point)s", point=point)
     if reason.startswith("declined"):
         return _("Moved on to %(point)s after a decline", point=point)
     if r.step > 0:

@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from hotline.audit import record_event
 from hotline.cases.access import repeat_count
 from hotline.cases.intake import create_case, parse_case_body, resolve_area
 from hotline.cases.messages import mark_seen
@@ -192,6 +193,16 @@ def new():
     """The intake form, empty (walk-in) or opened from a call or SMS conversation."""
     contact = _contact_from_request()
     if request.method == "GET":
+        if contact is not None and contact.messages:
+            # The thread's text is on the page: a read of personal data, like a case view.
+            record_event(
+                current_user(),
+                "contact.thread_view",
+                "contact",
+                contact.id,
+                {"messages": len(contact.messages)},
+            )
+            db.session.commit()
         return _render(contact)
     decision, place_problem = _preview(request.form)
     if request.form.get("action") != "save":

@@ -32,6 +32,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from hotline.accounts import sessions, twofactor
 from hotline.errors import http_error_response
 from hotline.extensions import csrf
 from models import User, db
@@ -41,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_IDLE_MINUTES": 30,
     "SESSION_MAX_HOURS": 12,
     "LOGIN_RATE_LIMIT": 20,  # attempts per address …
+    "LOGIN_ACCOUNT_RATE_LIMIT": 10,  # … and per account (password or code) …
     "LOGIN_RATE_WINDOW_SECONDS": 600,  # … in this window
     # The CSRF token is valid as long as the session (no separate expiry).
     "WTF_CSRF_TIME_LIMIT": None,
@@ -51,6 +53,9 @@ DEFAULTS: dict[str, Any] = {
 }
 #: Endpoints polled by pages: they do not count as activity for the idle timeout.
 PASSIVE_ENDPOINTS = {"operator.board_data"}
+#: What someone who must enrol two-factor sign-in may still reach (everything else sends
+#: them to the enrolment page).
+ENROLMENT_ENDPOINTS = {"account.two_factor", "auth.logout", "auth.login", "static"}
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -75,15 +80,26 @@ def home_url(user: User) -> str:
 
 
 def log_in(user: User) -> None:
-    """Start a fresh session for ``user`` (a new CSRF token: no session fixation)."""
+    """Start a fresh session for ``user`` (a new CSRF token: no session fixation), with its
+    server-side record (committed)."""
     _clear_session()
     now = int(time.time())
     session["uid"] = user.id
+    session["sid"] = sessions.start_session(user, request.headers.get("User-Agent"))
     session["login_at"] = now
     session["seen"] = now
+    db.session.commit()
+
+
+def current_session_id() -> str | None:
+    return session.get("sid")
 
 
 def log_out() -> None:
+    sid = session.get("sid")
+    if sid:
+        sessions.end_session(sid)
+        db.session.commit()
     _clear_session()
 
 
@@ -128,9 +144,11 @@ def _load_user(app: Flask):
     idle = now - int(session.get("seen", 0))
     age = now - int(session.get("login_at", 0))
     user = db.session.get(User, uid)
+    record = sessions.live_session(session.get("sid"), uid)
     if (
         user is None
         or not user.active
+        or record is None  # ended: signed out elsewhere, password changed, admin's reset
         or idle > app.config["SESSION_IDLE_MINUTES"] * 60
         or age > app.config["SESSION_MAX_HOURS"] * 3600
     ):
@@ -140,6 +158,12 @@ def _load_user(app: Flask):
     g.user = user
     if request.endpoint not in PASSIVE_ENDPOINTS:
         session["seen"] = now
+        if sessions.touch(record):
+            db.session.commit()
+    if request.endpoint not in ENROLMENT_ENDPOINTS and twofactor.must_enrol(user):
+        if request.headers.get("X-Requested-With") == "fetch":
+            return "", 401
+        return redirect(url_for("account.two_factor"))
     return None
 
 

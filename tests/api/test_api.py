@@ -235,6 +235,8 @@ def test_openapi_document_lists_the_contract_operations(api):
         "/api/v1/cases/{reference}/messages",
         "/api/v1/cases/{reference}/notes",
         "/api/v1/cases/{reference}/referrals",
+        "/api/v1/calls/{call_sid}/transfer",
+        "/api/v1/me/availability",
         "/api/v1/referrals",
         "/api/v1/referrals/{referral_id}/acknowledge",
         "/api/v1/referrals/{referral_id}/accept",

@@ -35,6 +35,8 @@ OPERATIONS = [
     ("/api/v1/referrals/{referral_id}/outcome", "POST"),
     ("/api/v1/service-points/{code}/occupancy", "PUT"),
     ("/api/v1/stats", "GET"),
+    ("/api/v1/me/availability", "PUT"),
+    ("/api/v1/calls/{call_sid}/transfer", "POST"),
 ]
 CHECKS = [
     not_a_server_error,

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 
 from hotline.accounts.users import create_user
 from models import Contact, OutboxItem, ServicePoint, User, WebhookReceipt, db
-from tests.webhooks import BASE, spoken, xml
+from tests.webhooks import BASE, CALLER, spoken, xml
 
 SID = "CA" + "1" * 32
 
@@ -88,8 +88,13 @@ def test_find_support_by_keypad_reads_out_the_point_name_and_phone(twilio, direc
     assert g.get("language") == "vi-VN"
     assert "Tiên Yên" in spoken(g)
     root = xml(twilio.step(g.get("action"), SID, Digits="6#"))
+    # The district key leads to its communes' menu; 0 keeps the whole district.
+    communes = gather(root)
+    assert communes.get("action") == f"{BASE}/twilio/voice/commune?n=3"
+    assert communes.get("finishOnKey") == "#"
+    root = xml(twilio.step(communes.get("action"), SID, Digits="0#"))
     result = gather(root)
-    assert result.get("action") == f"{BASE}/twilio/voice/after-place?n=3"
+    assert result.get("action") == f"{BASE}/twilio/voice/after-place?n=4"
     # The routed point (named in the answer; it depends on opening hours) is read out with
     # its own phone from the directory, digit by digit in the national form (0 for +84).
     said = spoken(result)
@@ -131,8 +136,11 @@ def test_counsellor_rings_every_on_duty_operator_at_once(twilio, operators):
     assert numbers == ["+84900300001", "+84900300002"]
     assert dial.get("action") == f"{BASE}/twilio/voice/dial-done?n=2"
     assert 10 <= int(dial.get("timeout")) <= 30
-    assert all(n.get("statusCallback") == f"{BASE}/twilio/status" for n in dial)
-    assert db.session.scalars(select(Contact)).one().ivr_step == "ringing"
+    assert [n.get("statusCallback") for n in dial] == [f"{BASE}/twilio/status"] * 2
+    contact = db.session.scalars(select(Contact)).one()
+    # Each phone is screened: its url whispers before the operator is connected.
+    assert [n.get("url") for n in dial] == [f"{BASE}/twilio/voice/screen?c={contact.id}&n=2"] * 2
+    assert contact.ivr_step == "ringing" and contact.counsellor_requested_at is not None
 
 
 def test_at_most_ten_phones_ring(twilio, directory):
@@ -191,9 +199,17 @@ def test_no_answer_leads_to_voicemail_and_the_recording_is_kept_encrypted(twilio
 
 def test_answered_call_records_time_to_answer_and_the_operator(twilio, operators):
     twilio.call(SID)
-    twilio.step(f"{BASE}/twilio/voice/menu?n=1", SID, Digits="1")
-    twilio.status(
-        CallSid="CA" + "9" * 32, ParentCallSid=SID, CallStatus="in-progress", To="+84900300002"
+    root = xml(twilio.step(f"{BASE}/twilio/voice/menu?n=1", SID, Digits="1"))
+    leg = "CA" + "9" * 32
+    # The phone being answered is not the call being answered (a voicemail answers too) ...
+    twilio.status(CallSid=leg, ParentCallSid=SID, CallStatus="in-progress", To="+84900300002")
+    assert db.session.scalars(select(Contact)).one().answered_at is None
+    # ... the operator pressing 1 after the whisper is.
+    whisper = root.find("Dial").findall("Number")[1].get("url")
+    key = gather(xml(twilio.step(whisper, leg, From=CALLER, To="+84900300002")))
+    assert (
+        xml(twilio.step(key.get("action"), leg, To="+84900300002", Digits="1")).find("Hangup")
+        is None
     )
     xml(
         twilio.step(

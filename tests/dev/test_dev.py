@@ -66,3 +66,77 @@ def test_dev_pages_do_not_exist_in_production(app, dev):
         assert dev.post("/dev/phone/sms", data={"text": "x"}).status_code in (400, 404)
     finally:
         app.config["HOTLINE_ENV"] = "test"
+
+
+def test_dev_phone_plays_the_operator_screen_and_a_cold_transfer(dev):
+    from models import CallLeg, Referral, User
+
+    db.session.execute(db.update(User).values(on_duty=False))
+    operator = db.session.scalar(select(User).where(User.role == "operator"))
+    operator.on_duty = True
+    db.session.commit()
+    phone = operator.phone
+    dev.get("/dev/phone")
+    dev.post("/dev/phone/call", data={"caller": "+84900777123", **csrf(dev)})
+    dev.post("/dev/phone/act", data={"action": "keys", "value": "1", **csrf(dev)})
+    page = dev.post(
+        "/dev/phone/act",
+        data={"action": "op-answer", "value": phone, **csrf(dev)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert 'name="action" value="op-key"' in page  # the operator's keys after the whisper
+    # A wrong key hangs up that phone only; the caller still rings.
+    dev.post("/dev/phone/act", data={"action": "op-key", "value": "2", **csrf(dev)})
+    db.session.expire_all()
+    assert db.session.scalars(select(Contact)).one().answered_at is None
+    dev.post("/dev/phone/act", data={"action": "op-answer", "value": phone, **csrf(dev)})
+    dev.post("/dev/phone/act", data={"action": "op-key", "value": "1", **csrf(dev)})
+    db.session.expire_all()
+    contact = db.session.scalars(select(Contact)).one()
+    assert contact.answered_by_id == operator.id
+    page = dev.get("/dev/phone").get_data(as_text=True)
+    assert 'name="service_point"' in page
+    dev.post(
+        "/dev/phone/act",
+        data={
+            "action": "transfer",
+            "service_point": "DEMO-DCTC-06895",
+            "mode": "cold",
+            **csrf(dev),
+        },
+    )
+    db.session.expire_all()
+    (leg,) = db.session.scalars(select(CallLeg)).all()
+    assert leg.sid and leg.status == "ringing"
+    dev.post("/dev/phone/act", data={"action": "point-answer", **csrf(dev)})
+    db.session.expire_all()
+    assert db.session.get(CallLeg, leg.id).status == "answered"
+    assert db.session.get(User, operator.id).availability == "available"  # left: free again
+    assert db.session.scalars(select(Referral)).all() == []  # no case was filed on this call
+
+
+def test_dev_phone_holds_the_caller_and_a_key_leads_to_voicemail(dev):
+    from models import User
+
+    db.session.execute(db.update(User).values(on_duty=False))
+    operator = db.session.scalar(select(User).where(User.role == "operator"))
+    operator.on_duty = True
+    db.session.commit()
+    db.session.get(User, operator.id).availability = "busy"
+    db.session.commit()
+    dev.get("/dev/phone")
+    dev.post("/dev/phone/call", data={"caller": "+84900777123", **csrf(dev)})
+    dev.post("/dev/phone/act", data={"action": "keys", "value": "1", **csrf(dev)})
+    db.session.expire_all()
+    assert db.session.scalars(select(Contact)).one().ivr_step == "queued"
+    page = dev.post(
+        "/dev/phone/act",
+        data={"action": "keys", "value": "5", **csrf(dev)},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert 'value="voicemail"' in page
+    dev.post("/dev/phone/act", data={"action": "voicemail", **csrf(dev)})
+    db.session.expire_all()
+    contact = db.session.scalars(select(Contact)).one()
+    assert contact.callback_requested and contact.status == "voicemail"
+    assert contact.abandoned_step is None

@@ -1,7 +1,8 @@
 """A small fake of Twilio's REST API for tests, served over HTTP on loopback.
 
 The real ``twilio`` client talks to it (``TWILIO_API_BASE_URL``). It records every
-request and answers like Twilio: 201 with a Message or Call resource, or an error that
+request and answers like Twilio: 201 with a Message, Call or conference Participant
+resource (a call update answers with the call), or an error that
 the test scripted (``fail_next``), or no answer within the client's timeout (``delay``).
 """
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 
 def tone_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
@@ -64,6 +65,8 @@ class FakeTwilio:
     hold_after_accept: float = 0.0
     #: Recordings served at ``/2010-04-01/Accounts/<sid>/Recordings/<RE…>``: bytes and type.
     recordings: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    #: Recording sids deleted with ``DELETE …/Recordings/<RE…>.json`` (204), in order.
+    deleted: list[str] = field(default_factory=list)
     _server: ThreadingHTTPServer | None = None
     _released: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -78,6 +81,35 @@ class FakeTwilio:
     def messages(self) -> list[Recorded]:
         """Messages Twilio accepted (201), in order."""
         return [r for r in self.requests if r.path.endswith("/Messages.json") and r.sid]
+
+    @property
+    def calls(self) -> list[Recorded]:
+        """Calls started through ``POST …/Calls.json`` (accepted), in order."""
+        return [r for r in self.requests if r.path.endswith("/Calls.json") and r.sid]
+
+    @property
+    def participants(self) -> list[Recorded]:
+        """Conference participants added (``POST …/Conferences/<name>/Participants.json``);
+        the conference's name or sid is :meth:`conference_of`."""
+        return [r for r in self.requests if r.path.endswith("/Participants.json") and r.sid]
+
+    @property
+    def call_updates(self) -> list[Recorded]:
+        """Live calls steered (``POST …/Calls/<sid>.json``: ``Twiml``, ``Url`` or
+        ``Status=completed``)."""
+        return [
+            r
+            for r in self.requests
+            if r.method == "POST" and "/Calls/" in r.path and r.path.endswith(".json") and r.sid
+        ]
+
+    @staticmethod
+    def conference_of(record: Recorded) -> str:
+        return unquote(record.path.split("/Conferences/", 1)[1].split("/", 1)[0])
+
+    @staticmethod
+    def call_of(record: Recorded) -> str:
+        return record.path.split("/Calls/", 1)[1].removesuffix(".json")
 
     def add_recording(
         self, sid: str, audio: bytes | None = None, content_type: str = "audio/x-wav"
@@ -94,8 +126,23 @@ class FakeTwilio:
         return None
 
     def _resource(self, record: Recorded) -> dict:
-        """A Message (or Call) resource as Twilio returns it."""
+        """A Message, Call or conference Participant resource as Twilio returns it."""
         form = record.form
+        if record.path.endswith("/Participants.json"):
+            return {
+                "account_sid": record.account,
+                "call_sid": record.sid,
+                "conference_sid": "CF" + "0" * 32,
+                "label": form.get("Label"),
+                "status": "queued",
+                "muted": False,
+                "hold": False,
+                "coaching": False,
+                "end_conference_on_exit": form.get("EndConferenceOnExit") == "true",
+                "start_conference_on_enter": True,
+                "date_created": format_datetime(record.created_at, usegmt=True),
+                "uri": record.path,
+            }
         return {
             "sid": record.sid,
             "account_sid": record.account,
@@ -192,10 +239,37 @@ class FakeTwilio:
                         status, {"code": code, "message": "scripted", "status": status}
                     )
                 kind = "SM" if self.path.endswith("/Messages.json") else "CA"
-                record.sid = kind + secrets.token_hex(16)
+                if "/Calls/" in self.path:
+                    record.sid = fake.call_of(record)  # an update of a live call
+                else:
+                    record.sid = kind + secrets.token_hex(16)
                 if fake.hold_after_accept:
                     fake._released.wait(fake.hold_after_accept)
                 self._answer(201, fake._resource(record))
+
+            def do_DELETE(self) -> None:
+                """Delete a recording: 204, 404 when unknown or already deleted, or a
+                scripted failure (``fail_next``)."""
+                account = fake._account(self.headers.get("Authorization", ""))
+                with fake._lock:
+                    fake.requests.append(Recorded("DELETE", self.path, {}, account))
+                    failure = fake.failures.pop(0) if fake.failures else None
+                if account != fake.account_sid:
+                    return self._answer(401, {"code": 20003, "message": "Authenticate"})
+                if failure:
+                    status, code = failure
+                    return self._answer(status, {"code": code, "message": "scripted"})
+                sid = self.path.rsplit("/", 1)[-1].removesuffix(".json")
+                with fake._lock:
+                    found = fake.recordings.pop(sid, None) if "/Recordings/" in self.path else None
+                    if found is not None:
+                        fake.deleted.append(sid)
+                if found is None:
+                    return self._answer(404, {"code": 20404, "message": "Not found"})
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return None
 
             def _answer(self, status: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()

@@ -9,6 +9,7 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from urllib.parse import parse_qs
 
 from flask import current_app, has_request_context, request
 
@@ -74,7 +75,13 @@ def sms(form: Mapping[str, str]) -> str:
 
 
 def _step_url(n: int) -> Callable[[str], str]:
-    return lambda step: public_url(f"{VOICE_PATH}/{step}?n={n}")
+    """URLs of the flow's steps; a step may carry its own query (``screen?c=12``)."""
+
+    def url(step: str) -> str:
+        name, _sep, query = step.partition("?")
+        return public_url(f"{VOICE_PATH}/{name}?{query + '&' if query else ''}n={n}")
+
+    return url
 
 
 def _render(contact, actions) -> str:
@@ -116,6 +123,15 @@ def voice_step(step: str, form: Mapping[str, str], query: str) -> str:
             )
             db.session.commit()
         return twiml.empty()
+    params = {k: v[0][:40] for k, v in parse_qs(query[:300]).items() if v}
+    if step in flows().voice.LEG_STEPS:
+        # A step on an operator's phone, not on the caller's call.
+        def leg_work() -> str:
+            actions = flows().voice.run_leg_step(PROVIDER, step, params, dict(form))
+            n = int(params["n"]) if params.get("n", "").isdigit() else 0
+            return twiml.render_voice(actions, _step_url(n), status_url=public_url(STATUS_PATH))
+
+        return _once(f"voice-leg:{sid}:{step}?{query[:120]}", leg_work)
     if step not in flows().voice.STEPS:
         return twiml.fallback_voice()
 
@@ -123,7 +139,8 @@ def voice_step(step: str, form: Mapping[str, str], query: str) -> str:
         contact, _new = flows().voice.incoming_call(
             PROVIDER, sid, form.get("From") or "", form.get("To") or ""
         )
-        return _render(contact, flows().voice.run_step(contact, step, dict(form)))
+        fields = {**form, "_leg": params.get("l", "")}
+        return _render(contact, flows().voice.run_step(contact, step, fields))
 
     return _once(f"voice:{sid}:{step}?{query[:120]}", work)
 

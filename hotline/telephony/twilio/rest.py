@@ -125,3 +125,64 @@ def fetch_recording(url: str) -> Recording:
         raise RecordingUnavailable("too-large")
     content_type = response.headers.get("Content-Type") or "audio/x-wav"
     return Recording(content=content, content_type=content_type)
+
+
+# --------------------------------------------------------------------------------------------
+# Calls the service starts or steers (voice: offers to operators, transfers)
+
+
+def start_call(to: str, from_: str, url: str, *, status_callback: str | None, timeout: int) -> str:
+    """Start an outbound call whose TwiML comes from ``url``; the new call's sid."""
+    kwargs: dict = {"to": to, "from_": from_, "url": url, "method": "POST", "timeout": timeout}
+    if status_callback:
+        kwargs.update(
+            status_callback=status_callback,
+            status_callback_method="POST",
+            status_callback_event=["answered", "completed"],
+        )
+    try:
+        return twilio_client().calls.create(**kwargs).sid
+    except Exception as exc:
+        raise classify(exc) from None
+
+
+def update_call(sid: str, *, twiml: str | None = None, hangup: bool = False) -> None:
+    """Give a live call new TwiML, or end it (``hangup``)."""
+    kwargs: dict = {"status": "completed"} if hangup else {"twiml": twiml}
+    try:
+        twilio_client().calls(sid).update(**kwargs)
+    except Exception as exc:
+        raise classify(exc) from None
+
+
+def add_conference_participant(
+    conference: str,
+    to: str,
+    from_: str,
+    *,
+    status_callback: str | None,
+    timeout: int,
+    ends_conference: bool = False,
+) -> str:
+    """Call ``to`` into the conference named ``conference`` (created when it does not
+    exist yet); the new participant's call sid."""
+    kwargs: dict = {
+        "from_": from_,
+        "to": to,
+        "timeout": timeout,
+        "label": "service-point",
+        "early_media": False,
+        "end_conference_on_exit": ends_conference,
+        "beep": "false",
+    }
+    if status_callback:
+        kwargs.update(
+            status_callback=status_callback,
+            status_callback_method="POST",
+            status_callback_event=["ringing", "answered", "completed"],
+        )
+    try:
+        participant = twilio_client().conferences(conference).participants.create(**kwargs)
+    except Exception as exc:
+        raise classify(exc) from None
+    return participant.call_sid

@@ -11,7 +11,19 @@ from twilio.twiml.voice_response import Dial as TwimlDial
 from twilio.twiml.voice_response import Gather as TwimlGather
 from twilio.twiml.voice_response import VoiceResponse
 
-from hotline.telephony import Dial, Gather, Hangup, Record, Redirect, Say, VoiceAction
+from hotline.telephony import (
+    Conference,
+    Dial,
+    DialQueue,
+    Enqueue,
+    Gather,
+    Hangup,
+    Leave,
+    Record,
+    Redirect,
+    Say,
+    VoiceAction,
+)
 
 CONTENT_TYPE = "text/xml; charset=utf-8"
 #: The ``language`` attribute and a text-to-speech voice that speaks it, per language.
@@ -53,16 +65,40 @@ def render_voice(
         elif isinstance(action, Dial):
             dial = TwimlDial(action=url(action.step), method="POST", timeout=action.timeout)
             for number in action.numbers:
+                attrs: dict = {}
+                if action.whisper:
+                    attrs.update(url=url(action.whisper), method="POST")
                 if status_url:
-                    dial.number(
-                        number,
+                    attrs.update(
                         status_callback=status_url,
                         status_callback_event="answered completed",
                         status_callback_method="POST",
                     )
-                else:
-                    dial.number(number)
+                dial.number(number, **attrs)
             response.append(dial)
+        elif isinstance(action, Enqueue):
+            response.enqueue(
+                action.queue,
+                action=url(action.step),
+                method="POST",
+                wait_url=url(action.wait_step),
+                wait_url_method="POST",
+            )
+        elif isinstance(action, DialQueue):
+            dial = TwimlDial(action=url(action.step), method="POST", timeout=action.timeout)
+            dial.queue(action.queue, url=url(action.announce_step), method="POST")
+            response.append(dial)
+        elif isinstance(action, Conference):
+            dial = TwimlDial()
+            dial.conference(
+                action.name,
+                start_conference_on_enter=True,
+                end_conference_on_exit=action.ends_it,
+                beep=False,
+            )
+            response.append(dial)
+        elif isinstance(action, Leave):
+            response.leave()
         elif isinstance(action, Record):
             response.record(
                 action=url(action.step),
