@@ -31,6 +31,7 @@ from models.contacts import CallLeg, Contact, Message, OptOut, SenderLock  # noq
 from models.delivery import OutboundSms  # noqa: E402
 from models.directory import ServicePoint  # noqa: E402
 from models.geo import CommuneMerge, District, NewCommune, OldCommune  # noqa: E402
+from models.journal import InboundJournal  # noqa: E402
 from models.outbox import OutboxItem  # noqa: E402
 from models.secrets import AppSecret  # noqa: E402
 from models.stats import ReportPush, StatDirtyDay, StatRollup  # noqa: E402
@@ -53,6 +54,7 @@ __all__ = [
     "DevOutboxMessage",
     "District",
     "FollowUp",
+    "InboundJournal",
     "Message",
     "NewCommune",
     "OldCommune",

@@ -29,7 +29,12 @@ class Twilio:
         signed = {"X-Twilio-Signature": self.signature(url, form), **(headers or {})}
         return self.client.post(path, data=form, headers=signed, base_url=BASE)
 
-    def sms(self, body: str, sid: str, sender: str = CALLER, **extra: str):
+    def sms(
+        self, body: str, sid: str, sender: str = CALLER, *, process: bool = True, **extra: str
+    ):
+        """Post an SMS; then, unless ``process=False``, do what the worker does next
+        (journal first: the webhook records, the worker makes the rows — see
+        :func:`drain_journal`)."""
         form = {
             "MessageSid": sid,
             "AccountSid": "AC" + "0" * 32,
@@ -39,7 +44,10 @@ class Twilio:
             "NumMedia": "0",
             **extra,
         }
-        return self.post("/twilio/sms", form)
+        response = self.post("/twilio/sms", form)
+        if process:
+            drain_journal(self.app)
+        return response
 
     def call(self, sid: str, sender: str = CALLER):
         form = {"CallSid": sid, "From": sender, "To": HOTLINE, "CallStatus": "ringing"}
@@ -51,6 +59,15 @@ class Twilio:
 
     def status(self, **fields: str):
         return self.post("/twilio/status", fields)
+
+
+def drain_journal(app: Flask) -> int:
+    """Process the inbound journal as the worker's loop does (the real
+    ``conversations.process_journal``), in a context of its own; how many entries."""
+    from hotline.conversations.journal import process_journal
+
+    with app.app_context():
+        return process_journal()
 
 
 def xml(response) -> ET.Element:

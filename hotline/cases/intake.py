@@ -143,39 +143,36 @@ def routing_record(decision: Decision) -> dict[str, Any]:
 
 def refer_routed(
     case: Case,
-    decision: Decision,
     *,
     override: str | None = None,
     override_reason: str | None = None,
 ) -> None:
-    """Refer the case to the decision's point (or the operator's choice from its chain)
-    and, in danger, to the police point too; alerts queued in the same transaction."""
-    codes = [p.code for p in decision.chain]
-    if decision.police:
-        codes.append(decision.police.code)
+    """Refer the case to its recorded routing decision's point (or the operator's choice
+    from its chain) and, in danger, to the police point too; a survivor under 18 also to
+    the provincial centre on the child-protection path. Alerts are queued in the same
+    transaction. Points are found by the codes the decision recorded, so the case goes
+    where the answer to the caller said, whenever it is made."""
+    record = case.routing or {}
+    chain = list(record.get("chain") or [])
+    police, child = record.get("police"), record.get("child_protection")
+    codes = [*chain, *[c for c in (police, child) if c]]
     points = {
         p.code: p
         for p in db.session.scalars(select(ServicePoint).where(ServicePoint.code.in_(codes)))
     }
-    primary_code = override or decision.primary.code
+    primary_code = override or chain[0]
     refer(
         case,
         points[primary_code],
         step=0,
-        reason=case.routing["reason"]["en"],
+        reason=record["reason"]["en"],
         chosen_by="operator" if override else "routing",
         override_reason=override_reason if override else None,
     )
-    if decision.police and decision.police.code != primary_code:
-        refer(case, points[decision.police.code], step=0, reason="police")
-    child = decision.child_protection
-    if child is not None and child.code != primary_code:
-        # A survivor under 18: the provincial centre too, on the child-protection path.
-        point = db.session.scalar(
-            select(ServicePoint).where(ServicePoint.code == child.code, ServicePoint.active)
-        )
-        if point is not None:
-            refer(case, point, step=0, reason="child_protection")
+    if police and police != primary_code and police in points:
+        refer(case, points[police], step=0, reason="police")
+    if child and child != primary_code and child in points and points[child].active:
+        refer(case, points[child], step=0, reason="child_protection")
     case.status = "referred"
 
 
@@ -195,20 +192,26 @@ def create_case(
     actor: User | str,
     place: object | None = None,
     contact: Contact | None = None,
-) -> tuple[Case, Decision]:
+    routing: dict[str, Any] | None = None,
+) -> tuple[Case, Decision | None]:
     """Store a case, route it and, with referral consent, refer it and queue the alerts.
 
     ``place`` is an already-resolved place (a ``PlaceMatch`` from the SMS or voice flow);
-    otherwise ``data.area`` is resolved. ``contact`` is the call or conversation the case
+    otherwise ``data.area`` is resolved. ``routing`` is a decision already made and
+    recorded (:func:`routing_record`; the SMS journal): it is used as it is, not made again
+    (the decision returned is then None). ``contact`` is the call or conversation the case
     comes from when the caller already holds it (else ``data.contact_sid`` names it).
     Runs in the caller's transaction; the caller commits (one commit: case, referral,
     alert and outbox rows together, or nothing).
     """
-    if place is None:
-        place = resolve_area(data.area)
-    decision = decide(
-        place, needs=set(data.needs), risk=data.risk, age_band=data.survivor_age_band
-    )
+    decision = None
+    if routing is None:
+        if place is None:
+            place = resolve_area(data.area)
+        decision = decide(
+            place, needs=set(data.needs), risk=data.risk, age_band=data.survivor_age_band
+        )
+        routing = routing_record(decision)
     if contact is None and data.contact_sid:
         contact = db.session.scalar(
             select(Contact).where(Contact.provider_sid == data.contact_sid)
@@ -216,12 +219,10 @@ def create_case(
         if contact is None:
             raise ValidationError({"contact_sid": [_("No call or message has this id.")]})
 
-    chain_codes = [p.code for p in decision.chain]
+    chain_codes = list(routing.get("chain") or [])
     override = None
     if data.override_code:
-        if data.override_code not in chain_codes and data.override_code != (
-            decision.police.code if decision.police else None
-        ):
+        if data.override_code not in chain_codes and data.override_code != routing.get("police"):
             raise ValidationError({"override": [_("Choose a point from the routing decision.")]})
         if not (data.override_reason or "").strip():
             raise ValidationError({"override_reason": [_("Say why another point is chosen.")]})
@@ -231,10 +232,8 @@ def create_case(
         reference=new_reference(),
         contact_id=contact.id if contact else None,
         channel=data.channel,
-        commune_code=(decision.place.commune_codes[0] if decision.place.commune_codes else None),
-        district_code=(
-            decision.place.district_codes[0] if decision.place.district_codes else None
-        ),
+        commune_code=(routing.get("commune_codes") or [None])[0],
+        district_code=(routing.get("district_codes") or [None])[0],
         survivor_sex=data.survivor_sex,
         survivor_age_band=data.survivor_age_band,
         perpetrator_relationship=data.perpetrator_relationship,
@@ -249,8 +248,8 @@ def create_case(
         safe_hash=number_hash(data.safe_phone) if data.safe_phone else None,
         safe_hours=data.safe_hours,
         notes=data.notes,
-        routing=routing_record(decision),
-        status="referred" if data.consent_referral and decision.primary is not None else "open",
+        routing=routing,
+        status="referred" if data.consent_referral and chain_codes else "open",
         created_by_id=actor.id if isinstance(actor, User) else None,
     )
     for dimension, codes in (
@@ -264,8 +263,8 @@ def create_case(
     db.session.add(case)
     db.session.flush()
 
-    if data.consent_referral and decision.primary is not None:
-        refer_routed(case, decision, override=override, override_reason=data.override_reason)
+    if data.consent_referral and chain_codes:
+        refer_routed(case, override=override, override_reason=data.override_reason)
     record_event(
         actor,
         "case.create",

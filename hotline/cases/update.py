@@ -154,7 +154,7 @@ def patch_case(case: Case, patch: Any, user: User) -> list[str]:
             decision.place.district_codes[0] if decision.place.district_codes else None
         )
         if case.consent_referral and not case.referrals and decision.primary is not None:
-            refer_routed(case, decision)
+            refer_routed(case)
     elif case.consent_referral and not case.referrals and (case.routing or {}).get("chain"):
         decision = decide(
             _stored_place(case),
@@ -164,7 +164,7 @@ def patch_case(case: Case, patch: Any, user: User) -> list[str]:
         )
         if decision.primary is not None:
             case.routing = routing_record(decision)
-            refer_routed(case, decision)
+            refer_routed(case)
 
     names = [FIELDS[n] for n in changed]
     if new_area and (case.commune_code, case.district_code) != before_place:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from hotline.conversations.sms import PLACE_TIMEOUT_JOB, route_unanswered
+from hotline.conversations.journal import route_unanswered
+from hotline.conversations.sms import PLACE_TIMEOUT_JOB
 from hotline.jobs import registry
 from hotline.telephony.receipts import purge_expired_receipts
 from hotline.telephony.spool import replay_spool

@@ -13,23 +13,25 @@ transaction; the adapter commits once, together with its receipt.
 
 from __future__ import annotations
 
+import json
 import unicodedata
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, literal, select
+from sqlalchemy.exc import IntegrityError
 
 from hotline.alerts.acknowledge import try_sms_acknowledgement
-from hotline.cases.intake import CaseInput, create_case
+from hotline.cases.intake import routing_record
 from hotline.conversations.callers import caller_identity
-from hotline.conversations.pending import pending_candidates, remember_candidates
-from hotline.jobs.outbox import add_work
+from hotline.conversations.pending import candidates_from, candidates_record
+from hotline.directory.decisions import decide
 from hotline.phones import public_phone
-from hotline.tasks import open_task
 from hotline.telephony import InboundSms
-from hotline.telephony.segments import segments
-from models import Contact, Message, OptOut, SenderLock, db
+from models import Contact, InboundJournal, OptOut, SenderLock, WebhookReceipt, db
 from models.types import utcnow
 from routing.resolve import (
     AMBIGUOUS,
@@ -97,42 +99,74 @@ def _looks_english(body: str) -> bool:
     return body.isascii() and bool(words & _ENGLISH_WORDS)
 
 
-def _conversation(
-    provider: str, number: str | None, caller_hash: str | None, to: str
-) -> tuple[Contact, bool]:
-    """The sender's open conversation, or a new one (second value True)."""
-    if caller_hash:
+@dataclass
+class SenderState:
+    """Where the sender's conversation stands, as the webhook reads it: the conversation
+    the worker has made (``contact_id``) advanced by any message recorded but not yet
+    processed (the latest journal entry carries the state after it)."""
+
+    new: bool = True
+    status: str = "open"
+    language: str = "vi"
+    place_asks: int = 0
+    pending_places: list | None = None
+    contact_id: int | None = None
+
+    def as_record(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "language": self.language,
+            "place_asks": self.place_asks,
+            "pending_places": self.pending_places,
+        }
+
+
+def _sender_state(caller_hash: str | None, now) -> SenderState:
+    """The conversation this message belongs to (a new one after a gap, a STOP, or for a
+    withheld number)."""
+    if not caller_hash:
+        return SenderState()
+    entry = db.session.execute(
+        select(InboundJournal.decision, InboundJournal.received_at)
+        .where(InboundJournal.sender_hash == caller_hash, InboundJournal.processed_at.is_(None))
+        .order_by(InboundJournal.id.desc())
+        .limit(1)
+    ).first()
+    if entry is not None and "state" in entry.decision:
+        saved, last, contact_id = entry.decision["state"], entry.received_at, None
+    else:
         contact = db.session.scalar(
             select(Contact)
             .where(Contact.channel == "sms", Contact.caller_hash == caller_hash)
             .order_by(Contact.id.desc())
             .limit(1)
         )
-        if (
-            contact is not None
-            and contact.status in ("open", "routed")
-            and utcnow() - contact.updated_at < CONVERSATION_GAP
-        ):
-            return contact, False
-    contact = Contact(
-        channel="sms",
-        provider=provider,
-        caller_number=number,
-        caller_hash=caller_hash,
-        hotline_number=to[:32] or None,
-        status="open",
-        language="vi",
-        place_asks=0,
-        started_at=utcnow(),
+        if contact is None:
+            return SenderState()
+        saved = {
+            "status": contact.status,
+            "language": contact.language,
+            "place_asks": contact.place_asks,
+            "pending_places": contact.pending_places,
+        }
+        last, contact_id = contact.updated_at, contact.id
+    if saved["status"] not in ("open", "routed") or now - last >= CONVERSATION_GAP:
+        return SenderState()
+    return SenderState(
+        new=False,
+        status=saved["status"],
+        language=saved["language"],
+        place_asks=saved["place_asks"] or 0,
+        pending_places=saved["pending_places"],
+        contact_id=contact_id,
     )
-    db.session.add(contact)
-    return contact, True
 
 
-def _hold_sender(caller_hash: str) -> None:
+def hold_sender(caller_hash: str) -> None:
     """Wait for, then hold until commit, this sender's lock (see ``SenderLock``): two
-    messages from one number handled at once would otherwise both find no conversation
-    and open two. Nothing stays stored."""
+    messages from one number handled at once would otherwise both read the same state,
+    and the worker would process one sender's messages out of order. Nothing stays
+    stored."""
     lock = SenderLock.__table__
     db.session.execute(insert(lock).values(number_hash=caller_hash))
     db.session.execute(delete(lock).where(lock.c.number_hash == caller_hash))
@@ -164,35 +198,17 @@ def _point_reply(decision: Decision, first: bool) -> str:
     return _("Contact %(name)s: %(phone)s", name=name, phone=phone)
 
 
-def _route(contact: Contact, place: PlaceMatch | None, first: bool) -> str:
-    """Create and route the case (alert queued by the case service); the reply text."""
-    data = CaseInput(
-        channel="sms",
-        risk="high",
-        consent_referral=True,
-        consent_follow_up=False,
-        consent_reporting=False,
-    )
-    db.session.flush()  # the contact's id, before the case refers to it
-    case, decision = create_case(data, actor="sms", place=place, contact=contact)
-    if place is None:
-        # Routed to the provincial centre without a place: an operator completes it.
-        open_task("sms_unrouted", f"contact:{contact.id}", case_id=case.id, contact_id=contact.id)
-    contact.status = "routed"
-    contact.pending_places = None
-    contact.commune_code = (
-        decision.place.commune_codes[0] if decision.place.commune_codes else None
-    )
-    contact.district_code = (
-        decision.place.district_codes[0] if decision.place.district_codes else None
-    )
-    return _point_reply(decision, first)
+def _route_decision(place: PlaceMatch | None) -> Decision:
+    """How an SMS case is routed (the same inputs as the case it becomes: risk high, no
+    needs or age known yet)."""
+    return decide(place, needs=set(), risk="high", age_band="unknown")
 
 
-def _place_step(contact: Contact, body: str, first: bool) -> str:
-    """Read the place from the message, ask for it, or route."""
+def _place_step(state: SenderState, body: str, first: bool, decision: dict[str, Any]) -> str:
+    """Read the place from the message and route, or ask for it (recorded in ``decision``
+    for the worker)."""
     place = None
-    candidates = pending_candidates(contact)
+    candidates = candidates_from(state.pending_places)
     text = body[:MAX_RESOLVE_CHARS]
     if candidates and text.strip():
         place = choose_candidate(text, candidates)
@@ -201,84 +217,122 @@ def _place_step(contact: Contact, body: str, first: bool) -> str:
         resolution = resolve_place(text)
         if resolution.status == RESOLVED:
             place = resolution.best
-    if place is not None:
-        return _route(contact, place, first)
-    if contact.place_asks >= MAX_PLACE_ASKS:
-        # Two questions went unanswered: the provincial centre takes it.
-        return _route(contact, None, first)
+    if place is not None or state.place_asks >= MAX_PLACE_ASKS:
+        # Routed; after two unanswered questions the provincial centre takes it.
+        routed = _route_decision(place)
+        decision.update(
+            step="route", place_found=place is not None, routing=routing_record(routed)
+        )
+        state.status, state.pending_places = "routed", None
+        return _point_reply(routed, first)
     ack = _("Message received. In danger, call 113.")
-    contact.place_asks += 1
-    db.session.flush()
-    add_work(
-        PLACE_TIMEOUT_JOB,
-        {"contact_id": contact.id, "asks": contact.place_asks},
-        queue="default",
-        dedupe_key=f"sms-place:{contact.id}:{contact.place_asks}",
-        available_at=utcnow() + PLACE_QUESTION_TIMEOUT,
-    )
+    state.place_asks += 1
+    state.pending_places = None
     if resolution is not None and resolution.status in (AMBIGUOUS, OUTSIDE_PROVINCE):
         if resolution.status == AMBIGUOUS:
-            remember_candidates(contact, resolution.candidates)
+            state.pending_places = candidates_record(resolution.candidates)
         question = resolution.question.render(_)  # type: ignore[union-attr]
     else:
         question = _("Which commune or ward are you in?")
+    decision.update(step="ask", asks=state.place_asks)
     return f"{ack} {question}" if first else question
 
 
-def route_unanswered(contact_id: int, asks: int) -> bool:
-    """Route a conversation whose place question (number ``asks``) went unanswered to the
-    provincial centre; False when it was answered, routed or closed meanwhile."""
-    caller_hash = db.session.scalar(select(Contact.caller_hash).where(Contact.id == contact_id))
-    if caller_hash:
-        # The sender's answer may be arriving right now: take turns with it (same lock,
-        # same order as handle_sms), then read the conversation as it is after it.
-        _hold_sender(caller_hash)
-    contact = db.session.get(Contact, contact_id, with_for_update=True, populate_existing=True)
-    if contact is None or contact.status != "open" or contact.place_asks != asks:
-        return False
-    with force_locale(contact.language):
-        _route(contact, None, first=False)
-    return True
-
-
 def handle_sms(msg: InboundSms) -> str:
-    """Store one inbound SMS, advance its conversation and return the reply text.
+    """Take one inbound SMS: decide the reply, record it in the journal and commit; the
+    reply text. Idempotent on the provider's message id (a retry gets the first answer and
+    changes nothing).
 
-    Runs in the caller's transaction; the caller commits once (with its receipt).
+    The webhook reads only the sender's conversation state and writes one journal entry
+    (plus the opt-out row for STOP and START, honoured at once); the worker makes the
+    conversation, messages, case, referral and alert from the entry, exactly once and in
+    order per sender (:mod:`hotline.conversations.journal`), using the routing decision
+    recorded here — so the case goes to the point the reply named.
     """
+    answered = _answered(msg.provider, msg.sid)
+    if answered is not None:
+        return answered
+    try:
+        reply = _take(msg)
+        db.session.commit()
+    except IntegrityError:
+        # The same message is being (or was just) handled by another worker.
+        db.session.rollback()
+        answered = _answered(msg.provider, msg.sid)
+        if answered is None:
+            raise
+        return answered
+    return reply
+
+
+def _answered(provider: str, sid: str) -> str | None:
+    """The reply already given to this message: its journal entry, or the receipt of an
+    answer given before the journal existed (one statement for both)."""
+    journal = select(
+        literal("journal").label("kind"),
+        InboundJournal.reply.label("answer"),
+        literal("").label("content_type"),
+    ).where(InboundJournal.provider == provider, InboundJournal.provider_sid == sid[:64])
+    receipts = select(
+        literal("receipt"), WebhookReceipt.response, WebhookReceipt.content_type
+    ).where(WebhookReceipt.provider == provider, WebhookReceipt.key == f"sms:{sid}"[:255])
+    found = db.session.execute(journal.union_all(receipts).limit(1)).first()
+    if found is None:
+        return None
+    if found.kind == "journal":
+        return found.answer or ""
+    return _reply_of_receipt(found.answer, found.content_type) or ""
+
+
+def _reply_of_receipt(response: str, content_type: str) -> str | None:
+    """The text of an answer stored as a webhook receipt (TwiML or the gateway's JSON)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        if "json" in content_type:
+            return json.loads(response).get("reply")
+        message = ET.fromstring(response).find("Message")  # noqa: S314 - our own TwiML
+    except (ValueError, ET.ParseError, AttributeError):
+        return None
+    return message.text if message is not None else None
+
+
+def _take(msg: InboundSms) -> str:
+    now = utcnow()
     number, caller_hash = caller_identity(msg.sender)
     body = _normalise(msg.body or "")
+    entry = InboundJournal(
+        provider=msg.provider,
+        provider_sid=msg.sid[:64],
+        channel="sms",
+        sender_hash=caller_hash,
+        sender=number,
+        to_number=(msg.to or "")[:32] or None,
+        body=body,
+        media_count=max(0, msg.media_count),
+        received_at=now,
+    )
     if number is not None:
-        # A duty social worker acknowledging an alert is not a caller.
+        # A duty social worker acting on an alert is not a caller: done here and now.
         ack = try_sms_acknowledgement(number, body)
         if ack is not None:
+            entry.reply, entry.decision, entry.processed_at = ack, {"step": "staff"}, now
+            db.session.add(entry)
             return ack
 
     if caller_hash:
-        _hold_sender(caller_hash)
+        hold_sender(caller_hash)
+    state = _sender_state(caller_hash, now)
+    first = state.new
     kw = keyword(body)
-    contact, first = _conversation(msg.provider, number, caller_hash, msg.to or "")
     if first and (_looks_english(body) or body.strip().casefold() in ("help", "info")):
-        contact.language = "en"
-    db.session.add(
-        Message(
-            contact=contact,
-            direction="in",
-            provider=msg.provider,
-            provider_sid=msg.sid,
-            body=body,
-            media_count=max(0, msg.media_count),
-            segments=segments(body) if body else 0,
-            status="received",
-        )
-    )
-    db.session.flush()
-
-    with force_locale(contact.language):
+        state.language = "en"
+    decision: dict[str, Any] = {"new": first, "contact_id": state.contact_id, "keyword": kw}
+    with force_locale(state.language):
         if kw == "stop":
             if caller_hash:
                 _set_opt_out(caller_hash, True)
-            contact.status = "closed"
+            state.status = "closed"
             reply = _("You will get no more messages. Send START to undo. Danger: call 113.")
         elif kw == "start":
             if caller_hash:
@@ -286,22 +340,13 @@ def handle_sms(msg: InboundSms) -> str:
             reply = _("Messages are on again. In danger, call 113.")
         elif kw == "help":
             reply = _("Hotline 18001769. In danger, call 113. Children: 111.")
-        elif contact.status == "routed":
+        elif state.status == "routed":
             reply = _("Message received. In danger, call 113.")
         else:
-            reply = _place_step(contact, body, first)
-
-    db.session.add(
-        Message(
-            contact=contact,
-            direction="out",
-            provider=msg.provider,
-            body=reply,
-            segments=segments(reply),
-            status="replied",
-        )
-    )
-    contact.updated_at = utcnow()
+            reply = _place_step(state, body, first, decision)
+    decision["state"] = state.as_record()
+    entry.reply, entry.decision = reply, decision
+    db.session.add(entry)
     return reply
 
 

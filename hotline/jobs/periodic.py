@@ -36,6 +36,8 @@ class Periodic:
 #: The schedule. Intervals are upper bounds on lateness, not exact times.
 PERIODIC: list[Periodic] = [
     Periodic("jobs.relay", 0.1),
+    # Journal-first intake: the rows of messages the webhooks recorded (docs/conversations.md).
+    Periodic("conversations.process_journal", 0.1),
     Periodic("jobs.reconcile", 2),
     Periodic("alerts.escalate_due", 2),
     Periodic("followups.tick", 15),

@@ -21,7 +21,6 @@ from werkzeug.exceptions import HTTPException
 
 from hotline.telephony import InboundSms
 from hotline.telephony.flows import flows
-from hotline.telephony.receipts import answer_once
 from hotline.telephony.spool import spool_request
 from models import db
 
@@ -99,13 +98,8 @@ def process_message(payload: Any) -> str | None:
     message = parse(payload)
     if message is None:
         return None
-    answer = answer_once(
-        PROVIDER,
-        f"sms:{message.sid}",
-        lambda: json.dumps({"reply": flows().handle_sms(message)}),
-        CONTENT_TYPE,
-    )
-    return json.loads(answer)["reply"]
+    # Idempotent on message_id and committed by the flow itself (journal first).
+    return flows().handle_sms(message)
 
 
 @bp.post("/inbound")

@@ -8,7 +8,7 @@ from collections import Counter
 
 from sqlalchemy import select
 
-from hotline.conversations.sms import route_unanswered
+from hotline.conversations.journal import route_unanswered
 from hotline.privacy import number_hash
 from models import Case, Contact, OutboxItem, db
 from tests.webhooks import Twilio, reply_text

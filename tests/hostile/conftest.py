@@ -153,6 +153,7 @@ STORED_TABLES = (
     "contact",
     "message",
     "webhook_receipt",
+    "inbound_journal",
     "outbox_item",
     "hotline_case",
     "referral",

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from hotline.telephony.spool import pending_files, replay_spool
 from models import Case, Contact, OutboxItem, db
-from tests.webhooks import BASE, CALLER, Twilio, reply_text, xml
+from tests.webhooks import BASE, CALLER, Twilio, drain_journal, reply_text, xml
 
 CANARY = "canary-body-Nguyễn-Thị ở Tiên Yên"
 
@@ -58,7 +58,7 @@ def test_fallback_still_checks_the_signature(broken_app, ctx):
 
 
 def test_primary_webhooks_spool_and_answer_safely_when_the_database_is_down(broken_app, ctx):
-    sms = broken_app.sms(CANARY, "SM" + "2" * 32)
+    sms = broken_app.sms(CANARY, "SM" + "2" * 32, process=False)
     assert sms.status_code == 200 and "113" in reply_text(sms)
     call = broken_app.call("CA" + "2" * 32)
     assert call.status_code == 200 and "113" in xml(call).find("Say").text
@@ -75,6 +75,7 @@ def test_replay_feeds_spooled_sms_into_the_normal_flow_once(broken_app, twilio, 
     )
     assert replay_spool() == {"replayed": 2, "failed": 0, "unreadable": 0}
     assert pending_files() == []
+    assert drain_journal(twilio.app) == 1  # recorded once; the worker makes the rows
     assert count(Case) == 1 and count(Contact) == 1
     assert db.session.scalars(select(Case)).one().status == "referred"
     # The same message delivered again to the primary later creates nothing.
@@ -98,7 +99,9 @@ def test_replayed_call_is_recorded_with_a_callback_request(broken_app, directory
     assert replay_spool()["replayed"] == 0
 
 
-def test_a_file_that_fails_to_replay_stays_for_the_next_run(broken_app, directory, monkeypatch):
+def test_a_file_that_fails_to_replay_stays_for_the_next_run(
+    broken_app, app, directory, monkeypatch
+):
     broken_app.post(
         "/twilio/fallback/sms", {"MessageSid": "SM" + "5" * 32, "From": CALLER, "Body": "Tiên Yên"}
     )
@@ -112,6 +115,7 @@ def test_a_file_that_fails_to_replay_stays_for_the_next_run(broken_app, director
     assert len(pending_files()) == 1
     monkeypatch.undo()
     assert replay_spool()["replayed"] == 1
+    drain_journal(app)
     assert count(Case) == 1
 
 
@@ -151,6 +155,7 @@ def test_two_replays_at_once_share_the_spool_without_errors(broken_app, app, dir
     assert [r["unreadable"] for r in results] == [0, 0]
     assert [r["failed"] for r in results] == [0, 0]
     assert pending_files() == []
+    drain_journal(app)
     db.session.remove()
     stored = db.session.scalars(
         select(Message.provider_sid).where(Message.direction == "in")

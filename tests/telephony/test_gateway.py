@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from hotline.telephony.gateway import sign
 from models import Case, Contact, Message, db
-from tests.webhooks import CALLER
+from tests.webhooks import CALLER, drain_journal
 
 SECRET = "gateway-secret-for-tests"
 
@@ -24,9 +24,11 @@ def gateway(app, directory):
 def post(client, payload, *, secret=SECRET, raw: bytes | None = None):
     body = raw if raw is not None else json.dumps(payload, ensure_ascii=False).encode()
     headers = {"X-Gateway-Signature": sign(body, secret)} if secret else {}
-    return client.post(
+    response = client.post(
         "/sms-gateway/inbound", data=body, headers=headers, content_type="application/json"
     )
+    drain_journal(client.application)  # what the worker does next (journal first)
+    return response
 
 
 def message(n: int, text: str, sender: str = "0900777123") -> dict:

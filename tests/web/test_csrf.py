@@ -10,9 +10,10 @@ from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
 from hotline.telephony.gateway import sign as gateway_sign
 from hotline.telephony.twilio.signature import sign as twilio_sign
-from models import Contact, db
+from models import Contact, InboundJournal, db
 from tests.factories import case_body
 from tests.webclient import ROLE_USERS, csrf_of, password_for, post_form
+from tests.webhooks import drain_journal
 
 EXPIRED_VI = "Biểu mẫu đã hết hạn. Vui lòng thử lại."  # "The form had expired. …"
 HTTPS = "https://hotline.test"
@@ -192,6 +193,9 @@ def test_signed_webhooks_need_no_csrf_token(app, demo, client):
     finally:
         app.config["SMS_GATEWAY_SECRET"] = saved
     assert response.status_code == 200
+    with app.app_context():  # both recorded (journal first), then made into conversations
+        assert db.session.scalar(db.select(db.func.count()).select_from(InboundJournal)) == 2
+    assert drain_journal(app) == 2
     with app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Contact)) == 2
 

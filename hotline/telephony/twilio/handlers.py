@@ -71,7 +71,8 @@ def sms(form: Mapping[str, str]) -> str:
         body=form.get("Body") or "",
         media_count=_count(form.get("NumMedia")),
     )
-    return _once(f"sms:{sid}", lambda: twiml.render_message(flows().handle_sms(message)))
+    # Idempotent and committed by the flow itself (journal first: DESIGN.md section 10).
+    return twiml.render_message(flows().handle_sms(message))
 
 
 def _step_url(n: int) -> Callable[[str], str]:

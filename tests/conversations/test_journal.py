@@ -1,0 +1,226 @@
+"""Journal-first intake (DESIGN.md section 10): the webhook records what arrived and what it
+answered, and the worker makes the rows from that record — exactly once, in order per
+sender, with the routing the reply named, whatever happens to the worker in between."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+from sqlalchemy import event, func, select, update
+
+from hotline.conversations.journal import process_journal
+from hotline.phones import public_phone
+from hotline.privacy import number_hash
+from models import (
+    Alert,
+    Case,
+    Contact,
+    InboundJournal,
+    Message,
+    OptOut,
+    Referral,
+    ServicePoint,
+    db,
+)
+from tests.conftest import wait_for
+from tests.webhooks import CALLER, drain_journal, reply_text
+from tests.workers import kill_worker
+
+PLACE = "Tôi ở Tiên Yên, chồng tôi đánh tôi"
+
+
+def count(model) -> int:
+    db.session.remove()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def test_the_webhook_records_and_answers_and_the_worker_makes_the_rows(twilio, directory):
+    reply = reply_text(twilio.sms(PLACE, "SM" + "1" * 32, process=False))
+    assert "113" in reply
+    entry = db.session.scalars(select(InboundJournal)).one()
+    assert entry.processed_at is None and entry.reply == reply
+    assert entry.decision["step"] == "route" and entry.decision["new"] is True
+    # Nothing but the record yet: no conversation, case, referral or alert.
+    assert (count(Contact), count(Case), count(Referral), count(Alert)) == (0, 0, 0, 0)
+
+    assert drain_journal(twilio.app) == 1
+    case = db.session.scalars(select(Case)).one()
+    point = case.referrals[0].service_point
+    # The case goes exactly where the reply sent the person.
+    assert point.name in reply and public_phone(point.phone) in reply
+    assert case.routing == entry.decision["routing"]
+    assert [m.direction for m in db.session.scalars(select(Message).order_by(Message.id))] == [
+        "in",
+        "out",
+    ]
+    assert count(Alert) == 1
+    assert drain_journal(twilio.app) == 0  # exactly once
+    assert (count(Case), count(Alert)) == (1, 1)
+
+
+def test_the_worker_uses_the_recorded_decision_even_if_the_directory_changed(twilio, directory):
+    reply = reply_text(twilio.sms(PLACE, "SM" + "2" * 32, process=False))
+    named = db.session.scalars(select(InboundJournal)).one().decision["routing"]["chain"][0]
+    # The point the reply named closes between the answer and the worker.
+    db.session.execute(update(ServicePoint).where(ServicePoint.code == named).values(active=False))
+    db.session.commit()
+    drain_journal(twilio.app)
+    referral = db.session.scalars(select(Referral)).one()
+    assert referral.service_point.code == named and referral.service_point.name in reply
+    # … and the next person is routed by the directory as it is now.
+    reply = reply_text(twilio.sms(PLACE, "SM" + "3" * 32, sender="+84900555777"))
+    assert (
+        named
+        not in db.session.scalars(select(InboundJournal).order_by(InboundJournal.id.desc()))
+        .first()
+        .decision["routing"]["chain"]
+    )
+
+
+def test_a_sender_s_messages_are_processed_in_order_in_one_conversation(twilio, directory):
+    for n, body in enumerate(("alo", "giúp em", PLACE, "cảm ơn")):
+        twilio.sms(body, f"SM{n:032d}", process=False)
+    # The webhook answered each from the state the earlier, unprocessed ones left.
+    steps = [
+        e.decision.get("step")
+        for e in db.session.scalars(select(InboundJournal).order_by(InboundJournal.id))
+    ]
+    assert steps == ["ask", "ask", "route", None]
+    assert drain_journal(twilio.app) == 4
+    contact = db.session.scalars(select(Contact)).one()
+    bodies = [m.body for m in contact.messages if m.direction == "in"]
+    assert bodies == ["alo", "giúp em", PLACE, "cảm ơn"]
+    assert contact.status == "routed" and count(Case) == 1
+
+
+def test_stop_is_honoured_at_once_before_the_worker_runs(twilio, directory):
+    twilio.sms("STOP", "SM" + "4" * 32, process=False)
+    assert db.session.get(OptOut, number_hash(CALLER)).opted_out is True
+    from hotline.telephony.outbound import is_opted_out
+
+    assert is_opted_out(CALLER)
+
+
+def test_a_retried_sid_gets_the_first_answer_and_records_nothing(twilio, directory):
+    first = reply_text(twilio.sms(PLACE, "SM" + "5" * 32, process=False))
+    again = reply_text(twilio.sms("something else", "SM" + "5" * 32, process=False))
+    assert again == first and count(InboundJournal) == 1
+
+
+def test_a_directory_edit_is_seen_by_the_next_webhook(twilio, directory):
+    first = reply_text(twilio.sms(PLACE, "SM" + "6" * 32))
+    referral = db.session.scalars(select(Referral)).one()
+    point = referral.service_point
+    assert point.name in first
+    point.active = False
+    db.session.commit()
+    second = reply_text(twilio.sms(PLACE, "SM" + "7" * 32, sender="+84900555778"))
+    assert point.name not in second
+
+
+def test_a_failing_entry_is_retried_and_holds_back_only_its_sender(twilio, directory, monkeypatch):
+    twilio.sms(PLACE, "SM" + "8" * 32, process=False)
+    twilio.sms(PLACE, "SM" + "9" * 32, sender="+84900555779", process=False)
+    import hotline.conversations.journal as journal
+
+    real = journal.apply_entry
+    broken = {CALLER}
+
+    def flaky(entry):
+        if entry.sender == CALLER and CALLER in broken:
+            raise RuntimeError("database hiccup")
+        return real(entry)
+
+    monkeypatch.setattr(journal, "apply_entry", flaky)
+    assert drain_journal(twilio.app) == 1  # the other sender's message went through
+    failed = db.session.scalars(
+        select(InboundJournal).where(InboundJournal.processed_at.is_(None))
+    ).one()
+    assert failed.attempts == 1 and failed.error == "RuntimeError"
+    broken.clear()
+    assert drain_journal(twilio.app) == 1
+    assert count(Case) == 2
+
+
+def test_statements_per_sms_webhook(twilio, directory, app):
+    """The webhook does the least the conversation needs (journal first)."""
+    twilio.sms("alo", "SM" + "a" * 32, sender="+84900555780", process=False)  # warm caches
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        statements.append(statement.split()[0].upper())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        twilio.sms(PLACE, "SM" + "b" * 32, sender="+84900555781", process=False)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    kinds = Counter(statements)
+    # Idempotency (journal and older receipts in one statement), the sender's lock (insert
+    # + delete), the sender's state (latest unprocessed entry, latest conversation), the
+    # directory version, one INSERT.
+    assert kinds["INSERT"] == 2 and kinds["DELETE"] == 1 and kinds["UPDATE"] == 0
+    # (8 here: the first routing also loads the directory, cached afterwards)
+    assert len(statements) <= 8, statements
+
+
+def test_a_worker_killed_mid_journal_leaves_nothing_lost_or_doubled(
+    app, twilio, directory, start_worker
+):
+    senders = [f"+8490077{n:04d}" for n in range(100)]
+    for n, sender in enumerate(senders):
+        twilio.sms(PLACE, f"SM{n:030d}kk", sender=sender, process=False)
+    db.session.commit()
+    worker = start_worker()
+    # Let it start on the journal, then cut its power.
+    wait_for(
+        lambda: db.session.scalar(select(func.count()).select_from(Case)) > 0,
+        timeout=60,
+        interval=0.02,
+    )
+    kill_worker(worker)
+    time.sleep(0.2)
+    start_worker()
+    wait_for(
+        lambda: (
+            db.session.scalar(
+                select(func.count())
+                .select_from(InboundJournal)
+                .where(InboundJournal.processed_at.is_(None))
+            )
+            == 0
+        ),
+        timeout=90,
+    )
+    db.session.remove()
+    per_contact = Counter(db.session.scalars(select(Case.contact_id)))
+    contacts = db.session.scalars(select(Contact)).all()
+    assert sorted(c.caller_hash for c in contacts) == sorted(number_hash(s) for s in senders)
+    assert set(per_contact.values()) == {1} and len(per_contact) == len(senders)
+    alerts = Counter(
+        db.session.scalars(select(Referral.case_id).join(Alert, Alert.referral_id == Referral.id))
+    )
+    assert set(alerts.values()) == {1} and len(alerts) == len(senders)
+    inbound = Counter(
+        db.session.scalars(select(Message.provider_sid).where(Message.direction == "in"))
+    )
+    assert set(inbound.values()) == {1} and len(inbound) == len(senders)
+
+
+def test_the_loop_processes_only_what_is_waiting(app, ctx):
+    assert process_journal() == 0
+
+
+def test_a_message_answered_before_the_journal_existed_keeps_its_answer(twilio, directory):
+    from hotline.telephony.receipts import save_receipt
+    from hotline.telephony.twilio import twiml
+
+    save_receipt(
+        "twilio", "sms:SM" + "c" * 32, twiml.render_message("Earlier answer"), twiml.CONTENT_TYPE
+    )
+    db.session.commit()
+    assert reply_text(twilio.sms(PLACE, "SM" + "c" * 32)) == "Earlier answer"
+    assert count(InboundJournal) == 0 and count(Case) == 0
