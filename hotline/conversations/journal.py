@@ -13,10 +13,10 @@ tenth of a second (``hotline.jobs.periodic``).
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from hotline.cases.intake import CaseInput, create_case, routing_record
 from hotline.conversations.sms import (
@@ -113,6 +113,24 @@ def process_sender(sender_hash: str) -> int:
     return len(entries)
 
 
+#: Processed entries are kept this long (a provider's retries come within minutes; the
+#: messages themselves live on in the conversation), then deleted with their texts.
+KEEP_PROCESSED = timedelta(days=7)
+
+
+@registry.register("conversations.purge_journal")
+def purge_journal(now: datetime | None = None) -> int:
+    """Delete processed journal entries past any provider retry; how many."""
+    cutoff = (now or utcnow()) - KEEP_PROCESSED
+    removed = db.session.execute(
+        delete(InboundJournal).where(
+            InboundJournal.processed_at.is_not(None), InboundJournal.processed_at < cutoff
+        )
+    ).rowcount
+    db.session.commit()
+    return removed or 0
+
+
 def _failed(entry_id: int, exc: Exception) -> None:
     """Count a failed attempt (the entry stays to be processed again); codes only."""
     entry = db.session.get(InboundJournal, entry_id)
@@ -188,7 +206,7 @@ def apply_entry(entry: InboundJournal) -> None:
     contact.pending_places = state.get("pending_places")
     contact.place_asks = state.get("place_asks", contact.place_asks)
     step = decision.get("step")
-    if step == "route":
+    if step == "route" and contact.status != "routed":
         _route(contact, decision["routing"], place_found=decision.get("place_found", True))
     elif step == "ask":
         db.session.flush()

@@ -21,7 +21,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import delete, insert, literal, select
+from sqlalchemy import JSON, Integer, String, delete, insert, text
 from sqlalchemy.exc import IntegrityError
 
 from hotline.alerts.acknowledge import try_sms_acknowledgement
@@ -31,8 +31,8 @@ from hotline.conversations.pending import candidates_from, candidates_record
 from hotline.directory.decisions import decide
 from hotline.phones import public_phone
 from hotline.telephony import InboundSms
-from models import Contact, InboundJournal, OptOut, SenderLock, WebhookReceipt, db
-from models.types import utcnow
+from models import InboundJournal, OptOut, SenderLock, db
+from models.types import EncryptedText, UTCDateTime, utcnow
 from routing.resolve import (
     AMBIGUOUS,
     OUTSIDE_PROVINCE,
@@ -121,41 +121,113 @@ class SenderState:
         }
 
 
-def _sender_state(caller_hash: str | None, now) -> SenderState:
+#: Everything the webhook reads, in one statement: the answer already given to this
+#: message (its journal entry, or a receipt from before the journal existed), the
+#: directory's version, and the sender's latest unprocessed journal entry and latest
+#: conversation. Written out once (plain SQL both databases run) with typed columns, so
+#: decryption, JSON and timestamps are handled as for the ORM's own reads.
+_SNAPSHOT = text(
+    """
+    SELECT
+      (SELECT reply FROM inbound_journal
+        WHERE provider = :provider AND provider_sid = :sid) AS answer,
+      (SELECT response FROM webhook_receipt
+        WHERE provider = :provider AND "key" = :receipt_key) AS receipt,
+      (SELECT content_type FROM webhook_receipt
+        WHERE provider = :provider AND "key" = :receipt_key) AS receipt_type,
+      (SELECT count(id) FROM service_point WHERE active) AS dir_count,
+      (SELECT max(updated_at) FROM service_point WHERE active) AS dir_changed,
+      (SELECT decision FROM inbound_journal
+        WHERE sender_hash = :sender AND processed_at IS NULL
+        ORDER BY id DESC LIMIT 1) AS entry_decision,
+      (SELECT received_at FROM inbound_journal
+        WHERE sender_hash = :sender AND processed_at IS NULL
+        ORDER BY id DESC LIMIT 1) AS entry_at,
+      (SELECT max(id) FROM inbound_journal WHERE sender_hash = :sender) AS latest_id,
+      (SELECT id FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+        ORDER BY id DESC LIMIT 1) AS contact_id,
+      (SELECT status FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+        ORDER BY id DESC LIMIT 1) AS contact_status,
+      (SELECT language FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+        ORDER BY id DESC LIMIT 1) AS contact_language,
+      (SELECT place_asks FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+        ORDER BY id DESC LIMIT 1) AS contact_place_asks,
+      (SELECT pending_places FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+        ORDER BY id DESC LIMIT 1) AS contact_pending_places,
+      (SELECT updated_at FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+        ORDER BY id DESC LIMIT 1) AS contact_updated_at
+    """
+).columns(
+    answer=EncryptedText(),
+    receipt=EncryptedText(),
+    receipt_type=String(),
+    dir_count=Integer(),
+    dir_changed=UTCDateTime(),
+    entry_decision=JSON(),
+    entry_at=UTCDateTime(),
+    latest_id=Integer(),
+    contact_id=Integer(),
+    contact_status=String(),
+    contact_language=String(),
+    contact_place_asks=Integer(),
+    contact_pending_places=JSON(),
+    contact_updated_at=UTCDateTime(),
+)
+
+#: After the INSERT (SQLite, under its write lock): whether the sender's conversation
+#: moved on since the snapshot — another message recorded, or the conversation changed.
+_OVERTAKEN = text(
+    """
+    SELECT
+      (SELECT count(id) FROM inbound_journal
+        WHERE sender_hash = :sender AND id > :seen AND id < :new) AS newer,
+      (SELECT id FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+        ORDER BY id DESC LIMIT 1) AS contact_id,
+      (SELECT status FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+        ORDER BY id DESC LIMIT 1) AS contact_status,
+      (SELECT place_asks FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+        ORDER BY id DESC LIMIT 1) AS contact_place_asks
+    """
+)
+_INSERT = insert(InboundJournal.__table__)
+
+
+def _snapshot(provider: str, sid: str, caller_hash: str | None):
+    """What the webhook reads (see :data:`_SNAPSHOT`)."""
+    return db.session.execute(
+        _SNAPSHOT,
+        {
+            "provider": provider,
+            "sid": sid[:64],
+            "receipt_key": f"sms:{sid}"[:255],
+            "sender": caller_hash,
+        },
+    ).one()
+
+
+def _state_from(snap, caller_hash: str | None, now) -> SenderState:
     """The conversation this message belongs to (a new one after a gap, a STOP, or for a
-    withheld number)."""
+    withheld number), from the snapshot."""
     if not caller_hash:
         return SenderState()
-    entry = db.session.execute(
-        select(InboundJournal.decision, InboundJournal.received_at)
-        .where(InboundJournal.sender_hash == caller_hash, InboundJournal.processed_at.is_(None))
-        .order_by(InboundJournal.id.desc())
-        .limit(1)
-    ).first()
-    if entry is not None and "state" in entry.decision:
-        saved, last, contact_id = entry.decision["state"], entry.received_at, None
-    else:
-        contact = db.session.scalar(
-            select(Contact)
-            .where(Contact.channel == "sms", Contact.caller_hash == caller_hash)
-            .order_by(Contact.id.desc())
-            .limit(1)
-        )
-        if contact is None:
-            return SenderState()
+    if snap.entry_decision is not None and "state" in snap.entry_decision:
+        saved, last, contact_id = snap.entry_decision["state"], snap.entry_at, None
+    elif snap.contact_id is not None:
         saved = {
-            "status": contact.status,
-            "language": contact.language,
-            "place_asks": contact.place_asks,
-            "pending_places": contact.pending_places,
+            "status": snap.contact_status,
+            "language": snap.contact_language,
+            "place_asks": snap.contact_place_asks,
+            "pending_places": snap.contact_pending_places,
         }
-        last, contact_id = contact.updated_at, contact.id
-    if saved["status"] not in ("open", "routed") or now - last >= CONVERSATION_GAP:
+        last, contact_id = snap.contact_updated_at, snap.contact_id
+    else:
+        return SenderState()
+    if saved["status"] not in ("open", "routed") or last is None or now - last >= CONVERSATION_GAP:
         return SenderState()
     return SenderState(
         new=False,
         status=saved["status"],
-        language=saved["language"],
+        language=saved["language"] or "vi",
         place_asks=saved["place_asks"] or 0,
         pending_places=saved["pending_places"],
         contact_id=contact_id,
@@ -163,10 +235,16 @@ def _sender_state(caller_hash: str | None, now) -> SenderState:
 
 
 def hold_sender(caller_hash: str) -> None:
-    """Wait for, then hold until commit, this sender's lock (see ``SenderLock``): two
-    messages from one number handled at once would otherwise both read the same state,
-    and the worker would process one sender's messages out of order. Nothing stays
-    stored."""
+    """Wait for, then hold until commit, this sender's lock: two messages from one number
+    handled at once would otherwise both read the same state, and the worker would process
+    one sender's messages out of order. On PostgreSQL a transaction-scoped advisory lock
+    keyed by the number's hash (one statement); elsewhere a ``SenderLock`` row inserted and
+    deleted in the transaction (nothing stays stored)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(
+            text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(caller_hash[:15], 16)}
+        )
+        return
     lock = SenderLock.__table__
     db.session.execute(insert(lock).values(number_hash=caller_hash))
     db.session.execute(delete(lock).where(lock.c.number_hash == caller_hash))
@@ -198,13 +276,15 @@ def _point_reply(decision: Decision, first: bool) -> str:
     return _("Contact %(name)s: %(phone)s", name=name, phone=phone)
 
 
-def _route_decision(place: PlaceMatch | None) -> Decision:
+def _route_decision(place: PlaceMatch | None, version: tuple | None = None) -> Decision:
     """How an SMS case is routed (the same inputs as the case it becomes: risk high, no
     needs or age known yet)."""
-    return decide(place, needs=set(), risk="high", age_band="unknown")
+    return decide(place, needs=set(), risk="high", age_band="unknown", version=version)
 
 
-def _place_step(state: SenderState, body: str, first: bool, decision: dict[str, Any]) -> str:
+def _place_step(
+    state: SenderState, body: str, first: bool, decision: dict[str, Any], version: tuple
+) -> str:
     """Read the place from the message and route, or ask for it (recorded in ``decision``
     for the worker)."""
     place = None
@@ -219,7 +299,7 @@ def _place_step(state: SenderState, body: str, first: bool, decision: dict[str, 
             place = resolution.best
     if place is not None or state.place_asks >= MAX_PLACE_ASKS:
         # Routed; after two unanswered questions the provincial centre takes it.
-        routed = _route_decision(place)
+        routed = _route_decision(place, version)
         decision.update(
             step="route", place_found=place is not None, routing=routing_record(routed)
         )
@@ -238,50 +318,48 @@ def _place_step(state: SenderState, body: str, first: bool, decision: dict[str, 
     return f"{ack} {question}" if first else question
 
 
+class _Overtaken(Exception):
+    """Another message from the same sender was recorded while this one was decided
+    (SQLite, which has no per-sender lock here): decide again."""
+
+
 def handle_sms(msg: InboundSms) -> str:
     """Take one inbound SMS: decide the reply, record it in the journal and commit; the
     reply text. Idempotent on the provider's message id (a retry gets the first answer and
     changes nothing).
 
-    The webhook reads only the sender's conversation state and writes one journal entry
-    (plus the opt-out row for STOP and START, honoured at once); the worker makes the
-    conversation, messages, case, referral and alert from the entry, exactly once and in
-    order per sender (:mod:`hotline.conversations.journal`), using the routing decision
-    recorded here — so the case goes to the point the reply named.
+    The webhook reads what it needs in one statement (:func:`_snapshot`) and writes one
+    journal entry (plus the opt-out row for STOP and START, honoured at once); the worker
+    makes the conversation, messages, case, referral and alert from the entry, exactly
+    once and in order per sender (:mod:`hotline.conversations.journal`), using the
+    routing decision recorded here — so the case goes to the point the reply named.
     """
-    answered = _answered(msg.provider, msg.sid)
-    if answered is not None:
-        return answered
-    try:
-        reply = _take(msg)
-        db.session.commit()
-    except IntegrityError:
-        # The same message is being (or was just) handled by another worker.
-        db.session.rollback()
-        answered = _answered(msg.provider, msg.sid)
-        if answered is None:
-            raise
-        return answered
-    return reply
+    for _attempt in range(5):
+        try:
+            reply = _take(msg)
+            db.session.commit()
+            return reply
+        except _Overtaken:
+            db.session.rollback()
+        except IntegrityError:
+            # The same message is being (or was just) handled by another worker.
+            db.session.rollback()
+            snap = _snapshot(msg.provider, msg.sid, None)
+            db.session.rollback()
+            answered = _answer_in(snap)
+            if answered is None:
+                raise
+            return answered
+    raise RuntimeError("a sender's messages kept overtaking each other")
 
 
-def _answered(provider: str, sid: str) -> str | None:
-    """The reply already given to this message: its journal entry, or the receipt of an
-    answer given before the journal existed (one statement for both)."""
-    journal = select(
-        literal("journal").label("kind"),
-        InboundJournal.reply.label("answer"),
-        literal("").label("content_type"),
-    ).where(InboundJournal.provider == provider, InboundJournal.provider_sid == sid[:64])
-    receipts = select(
-        literal("receipt"), WebhookReceipt.response, WebhookReceipt.content_type
-    ).where(WebhookReceipt.provider == provider, WebhookReceipt.key == f"sms:{sid}"[:255])
-    found = db.session.execute(journal.union_all(receipts).limit(1)).first()
-    if found is None:
-        return None
-    if found.kind == "journal":
-        return found.answer or ""
-    return _reply_of_receipt(found.answer, found.content_type) or ""
+def _answer_in(snap) -> str | None:
+    """The answer already given to this message, if the snapshot found one."""
+    if snap.answer is not None:
+        return snap.answer
+    if snap.receipt is not None:
+        return _reply_of_receipt(snap.receipt, snap.receipt_type or "") or ""
+    return None
 
 
 def _reply_of_receipt(response: str, content_type: str) -> str | None:
@@ -301,28 +379,32 @@ def _take(msg: InboundSms) -> str:
     now = utcnow()
     number, caller_hash = caller_identity(msg.sender)
     body = _normalise(msg.body or "")
-    entry = InboundJournal(
-        provider=msg.provider,
-        provider_sid=msg.sid[:64],
-        channel="sms",
-        sender_hash=caller_hash,
-        sender=number,
-        to_number=(msg.to or "")[:32] or None,
-        body=body,
-        media_count=max(0, msg.media_count),
-        received_at=now,
-    )
+    postgres = db.session.get_bind().dialect.name == "postgresql"
+    if caller_hash and postgres:
+        hold_sender(caller_hash)
+    snap = _snapshot(msg.provider, msg.sid, caller_hash)
+    answered = _answer_in(snap)
+    if answered is not None:
+        return answered
+    values: dict[str, Any] = {
+        "provider": msg.provider,
+        "provider_sid": msg.sid[:64],
+        "channel": "sms",
+        "sender_hash": caller_hash,
+        "sender": number,
+        "to_number": (msg.to or "")[:32] or None,
+        "body": body,
+        "media_count": max(0, msg.media_count),
+        "received_at": now,
+    }
     if number is not None:
         # A duty social worker acting on an alert is not a caller: done here and now.
         ack = try_sms_acknowledgement(number, body)
         if ack is not None:
-            entry.reply, entry.decision, entry.processed_at = ack, {"step": "staff"}, now
-            db.session.add(entry)
+            _record({**values, "reply": ack, "decision": {"step": "staff"}, "processed_at": now})
             return ack
 
-    if caller_hash:
-        hold_sender(caller_hash)
-    state = _sender_state(caller_hash, now)
+    state = _state_from(snap, caller_hash, now)
     first = state.new
     kw = keyword(body)
     if first and (_looks_english(body) or body.strip().casefold() in ("help", "info")):
@@ -343,11 +425,31 @@ def _take(msg: InboundSms) -> str:
         elif state.status == "routed":
             reply = _("Message received. In danger, call 113.")
         else:
-            reply = _place_step(state, body, first, decision)
+            reply = _place_step(state, body, first, decision, (snap.dir_count, snap.dir_changed))
     decision["state"] = state.as_record()
-    entry.reply, entry.decision = reply, decision
-    db.session.add(entry)
+    new_id = _record({**values, "reply": reply, "decision": decision})
+    if caller_hash and not postgres:
+        # No lock was held while deciding: if another message of this sender was recorded
+        # meanwhile, this one was decided from an old state. The INSERT holds SQLite's
+        # write lock, so nothing can be recorded between this check and the commit.
+        # The conversation itself may have moved on too (the place-question timeout
+        # routes it without a journal entry).
+        check = db.session.execute(
+            _OVERTAKEN, {"sender": caller_hash, "seen": snap.latest_id or 0, "new": new_id}
+        ).one()
+        seen = (snap.contact_id, snap.contact_status, snap.contact_place_asks)
+        if (
+            check.newer
+            or (check.contact_id, check.contact_status, check.contact_place_asks) != seen
+        ):
+            raise _Overtaken()
     return reply
+
+
+def _record(values: dict[str, Any]) -> int:
+    """Insert the journal entry (Core, one statement); its id."""
+    result = db.session.execute(_INSERT, values)
+    return result.inserted_primary_key[0]
 
 
 def safe_reply(language: str = "vi") -> str:

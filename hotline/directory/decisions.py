@@ -7,7 +7,7 @@ costs one small query plus the in-memory decision.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -30,13 +30,22 @@ def _usable_points():
     return query
 
 
-def current_directory() -> Directory:
-    """The routing directory for the active service points (cached per version)."""
-    version = db.session.execute(
-        select(func.count(ServicePoint.id), func.max(ServicePoint.updated_at)).where(
-            ServicePoint.active.is_(True)
-        )
-    ).one()
+def version_columns() -> tuple:
+    """The directory's version as two scalar subqueries (count of active points, their
+    latest change), so a caller can read it in a statement it runs anyway."""
+    active = ServicePoint.active.is_(True)
+    return (
+        select(func.count(ServicePoint.id)).where(active).scalar_subquery(),
+        select(func.max(ServicePoint.updated_at)).where(active).scalar_subquery(),
+    )
+
+
+def current_directory(version: tuple | None = None) -> Directory:
+    """The routing directory for the active service points (cached per version; the
+    version is read now unless the caller read it already, see :func:`version_columns`)."""
+    if version is None:
+        version = tuple(db.session.execute(select(*version_columns())).one())
+    version = (version[0], _aware(version[1]))
     key = (str(db.engine.url), current_app.config["HOTLINE_ENV"], *version)
     directory = _cache.get(key)
     if directory is None:
@@ -62,6 +71,16 @@ def current_directory() -> Directory:
     return directory
 
 
+def _aware(value):
+    """A version timestamp as an aware UTC datetime (SQLite gives it naive, or as text
+    from a scalar subquery), so both ways of reading the version give the same key."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value
+
+
 def decide(
     place: object,
     *,
@@ -69,14 +88,16 @@ def decide(
     risk: str = "medium",
     age_band: str = "unknown",
     now: datetime | None = None,
+    version: tuple | None = None,
 ) -> Decision:
-    """Route a place (PlaceMatch, Resolution, codes mapping or None) with the live directory."""
+    """Route a place (PlaceMatch, Resolution, codes mapping or None) with the live directory
+    (``version``: the directory version the caller already read)."""
     return choose_service_point(
         place,
         frozenset(needs),
         risk,
         age_band,
         now or utcnow(),
-        current_directory(),
+        current_directory(version),
         tz=ZoneInfo(current_app.config["HOTLINE_TIMEZONE"]),
     )

@@ -46,6 +46,7 @@ PERIODIC: list[Periodic] = [
     Periodic("voice.tidy", 30, inline=False),
     Periodic("telephony.replay_spool", 30, inline=False),
     Periodic("telephony.purge_receipts", 3600, inline=False),
+    Periodic("conversations.purge_journal", 3600, inline=False),
     Periodic("retention.purge", 24 * 3600, inline=False),
     Periodic("stats.refresh", 300, inline=False),
     Periodic("reporting.scheduled_pushes", 3600, inline=False),
