@@ -20,7 +20,7 @@ from hotline.cases.body import CaseBody
 from hotline.directory.decisions import decide
 from hotline.errors import ValidationError
 from hotline.privacy import number_hash
-from hotline.referrals.create import refer
+from hotline.referrals.create import record_earlier_transfers, refer
 from hotline.validation import validate
 from models import Case, CaseCode, Contact, Message, ServicePoint, User, db
 from models.types import utcnow
@@ -265,6 +265,8 @@ def create_case(
 
     if data.consent_referral and chain_codes:
         refer_routed(case, override=override, override_reason=data.override_reason)
+    # A caller the operator already handed to a point by phone: that point has the case.
+    record_earlier_transfers(case)
     record_event(
         actor,
         "case.create",

@@ -24,9 +24,10 @@ from hotline.audit import record_event
 from hotline.errors import ValidationError
 from hotline.jobs import registry
 from hotline.jobs.outbox import add_work
+from hotline.referrals.create import record_transfer
 from hotline.tasks import open_task
 from hotline.telephony import outbound
-from models import CallLeg, Case, Contact, Referral, ServicePoint, User, db
+from models import CallLeg, Case, Contact, ServicePoint, User, db
 from models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -317,23 +318,7 @@ def _transfer_status(leg: CallLeg, status: str) -> None:
         leg.status = "answered"
         case = _case_of(contact)
         if case is not None:
-            now = utcnow()
-            referral = Referral(
-                case=case,
-                service_point_id=leg.service_point_id,
-                step=0,
-                urgency=case.risk,
-                reason=f"{leg.mode} transfer",
-                chosen_by="operator",
-                status="accepted",
-                acknowledged_at=now,
-                accepted_at=now,
-            )
-            db.session.add(referral)
-            db.session.flush()
-            leg.referral_id = referral.id
-            if case.status == "open":
-                case.status = "referred"
+            record_transfer(case, leg)
         if leg.mode == "cold":
             add_work(LEAVE_JOB, {"leg_id": leg.id}, queue="alerts", dedupe_key=f"leave:{leg.id}")
         return

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from hotline.audit import record_event
 from hotline.errors import ValidationError
 from hotline.jobs.outbox import add_work
-from models import Alert, Case, Referral, ServicePoint, User, db
+from models import Alert, CallLeg, Case, Referral, ServicePoint, User, db
 from models.types import utcnow
 
 SEND_ALERT_JOB = "alerts.send"
@@ -101,3 +101,44 @@ def refer_by_hand(case: Case, code: object, note: object, user: User) -> Referra
         user, "referral.create", "referral", referral.id, {"case": case.reference, "by": "hand"}
     )
     return referral
+
+
+def record_transfer(case: Case, leg: CallLeg) -> Referral | None:
+    """The referral a phone transfer the point answered stands for (accepted: the point
+    took the caller on the line), once per transfer; in the caller's transaction."""
+    if leg.kind != "transfer" or leg.answered_at is None or leg.referral_id is not None:
+        return None
+    referral = Referral(
+        case=case,
+        service_point_id=leg.service_point_id,
+        step=0,
+        urgency=case.risk,
+        reason=f"{leg.mode} transfer",
+        chosen_by="operator",
+        status="accepted",
+        acknowledged_at=leg.answered_at,
+        accepted_at=leg.answered_at,
+    )
+    db.session.add(referral)
+    db.session.flush()
+    leg.referral_id = referral.id
+    if case.status == "open":
+        case.status = "referred"
+    return referral
+
+
+def record_earlier_transfers(case: Case) -> int:
+    """Transfers the call behind a new case made before the case existed (the operator
+    transferred the caller first and filled in the intake after): each becomes its
+    accepted referral now."""
+    if case.contact_id is None:
+        return 0
+    legs = db.session.scalars(
+        select(CallLeg).where(
+            CallLeg.contact_id == case.contact_id,
+            CallLeg.kind == "transfer",
+            CallLeg.answered_at.is_not(None),
+            CallLeg.referral_id.is_(None),
+        )
+    ).all()
+    return sum(1 for leg in legs if record_transfer(case, leg) is not None)

@@ -189,3 +189,36 @@ def test_the_worker_runs_the_transfer_job_by_its_name(
     (participant,) = fake_twilio.participants
     leg = db.session.scalar(select(CallLeg))
     assert leg.sid == participant.sid and leg.status == "ringing"
+
+
+def test_a_transfer_made_before_the_intake_becomes_the_case_s_accepted_referral(
+    client, token_for, ctx, demo, twilio, fake_twilio
+):
+    """The operator hands the caller to the trusted address first and fills in the intake
+    after the call: the case starts with that point's accepted referral."""
+    from tests.factories import new_case
+
+    db.session.execute(db.update(User).where(User.role == "operator").values(on_duty=False))
+    operator = db.session.scalar(select(User).where(User.username == ROLE_USERS["operator"]))
+    operator.on_duty = True
+    db.session.commit()
+    takes(twilio, ask_for_counsellor(twilio, A), A, operator.phone)
+    assert transfer(client, token_for, "cold").status_code == 202
+    run_jobs("voice.transfer")
+    (participant,) = fake_twilio.participants
+    point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == OTHER_POINT))
+    twilio.status(CallSid=participant.sid, CallStatus="in-progress", To=point.alert_phone)
+    assert (
+        db.session.scalar(select(CallLeg.referral_id).where(CallLeg.sid == participant.sid))
+        is None
+    )
+
+    case = new_case(actor=operator, contact_sid=A)
+    transferred = [r for r in case.referrals if r.service_point_id == point.id]
+    assert [(r.status, r.reason) for r in transferred] == [("accepted", "cold transfer")]
+    assert (
+        db.session.scalar(select(CallLeg.referral_id).where(CallLeg.sid == participant.sid))
+        == transferred[0].id
+    )
+    again = new_case(actor=operator, contact_sid=A)  # a second case of the call gets no copy
+    assert not [r for r in again.referrals if r.service_point_id == point.id]
