@@ -1,11 +1,12 @@
-"""Statistics: daily rollups of the published tables, the days waiting for a refresh, and
-the log of pushes to the reporting system (issue 7, docs/statistics.md)."""
+"""Statistics: daily rollups of the published tables, the days waiting for a refresh, the
+log of pushes to the reporting system (issue 7) and the numbers pushed, held fixed by the
+joint suppression (issue 19; docs/statistics.md)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models import db
@@ -42,7 +43,8 @@ class StatDirtyDay(db.Model):
 class ReportPush(db.Model):
     """One push (and its retries) of a period's anonymised report to the reporting system.
 
-    No copy of the payload: its content hash is in the idempotency key.
+    No copy of the payload: its content hash is in the idempotency key; the numbers it
+    carried are kept cell by cell in :class:`PublishedValue` (held fixed by suppression).
     """
 
     __tablename__ = "report_push"
@@ -62,3 +64,29 @@ class ReportPush(db.Model):
     pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PublishedValue(db.Model):
+    """One cell of one period as last pushed to the reporting system (``cell``: the JSON
+    of ``[measure, [[dimension, code], …]]``, as :mod:`hotline.stats.tables` keys it).
+
+    The receiver keeps what it was sent, so the joint suppression of the period's year
+    holds it fixed (docs/statistics.md, "Suppression"): a cell ever pushed as a number
+    (``published_value`` set) is known to anyone and never hidden to protect another;
+    a cell pushed suppressed stays suppressed while its value (``value``, the true count
+    at the push — the rollups hold the same counts) is unchanged. Anonymised counts only.
+    """
+
+    __tablename__ = "stat_published_value"
+
+    period: Mapped[str] = mapped_column(String(24), primary_key=True)
+    cell: Mapped[str] = mapped_column(String(200), primary_key=True)
+    #: The year of the period (the joint suppression reads a year's cells at once).
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    #: The true count when last pushed, and whether it was pushed suppressed.
+    value: Mapped[int] = mapped_column(BigInteger)
+    suppressed: Mapped[bool] = mapped_column(Boolean)
+    #: The last number pushed for the cell (kept when a later push suppresses it).
+    published_value: Mapped[int | None] = mapped_column(BigInteger)
+    first_pushed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    pushed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

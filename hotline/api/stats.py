@@ -1,5 +1,9 @@
 """``GET /api/v1/stats?period=PERIOD[&district_code=…]``: managers, anonymised only
-(DESIGN.md section 7). The body is the ``json`` reporting payload (section 9)."""
+(DESIGN.md section 7). The body is the ``json`` reporting payload (section 9).
+
+``PERIOD`` is a month, half-year or year, or a range of whole months
+(``2026-01..2026-04``): only ranges that can be protected together with the published
+periods are answered; any other range is refused (422) with the reason."""
 
 from __future__ import annotations
 
@@ -26,11 +30,12 @@ bp = Blueprint("stats_api", __name__, url_prefix="/api/v1")
 
 @dataclass(frozen=True)
 class PeriodParameter(Kind):
-    """``YYYY-MM``, ``YYYY-S1``, ``YYYY-S2`` or ``YYYY``."""
+    """``YYYY-MM``, ``YYYY-S1``, ``YYYY-S2``, ``YYYY`` or whole months ``YYYY-MM..YYYY-MM``
+    (``YYYY-MM-DD..YYYY-MM-DD`` from the first to the last day of months)."""
 
     def check(self, value: Any) -> Period:
         try:
-            return parse_period(value)
+            return parse_period(value, allow_custom=True)
         except PeriodError as exc:
             raise self.fail(period_error(exc)) from None
 
@@ -42,7 +47,14 @@ class PeriodParameter(Kind):
         return super().missing()
 
     def schema(self) -> dict[str, Any]:
-        return {"type": "string", "pattern": r"^\d{4}(-(0[1-9]|1[0-2]|S1|S2))?$"}
+        return {
+            "type": "string",
+            "pattern": (
+                r"^(\d{4}(-(0[1-9]|1[0-2]|S1|S2))?"
+                r"|\d{4}-(0[1-9]|1[0-2])\.\.\d{4}-(0[1-9]|1[0-2])"
+                r"|\d{4}-\d{2}-\d{2}\.\.\d{4}-\d{2}-\d{2})$"
+            ),
+        }
 
 
 @dataclass(frozen=True)
@@ -72,7 +84,9 @@ class StatsQuery(BaseModel):
     description=(
         "The body is the json reporting payload of DESIGN.md section 9: counts of cases "
         "with reporting consent; every count from 1 to 4 is null with suppressed true, "
-        "with complementary suppression."
+        "with complementary suppression, jointly over the months, half-years and year "
+        "of each year. A period may also be a range of whole months (2026-01..2026-04); "
+        "any other range is refused with the reason."
     ),
 )
 @token_required("manager")

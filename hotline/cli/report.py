@@ -19,11 +19,16 @@ from models.types import utcnow
 cli = AppGroup("report", help="Anonymised reports: push, show, export.")
 
 
-def _period(value: str) -> Period:
+def _period(value: str, *, allow_custom: bool = False) -> Period:
+    """A period for a command; ranges of whole months only where ``allow_custom`` (shown,
+    never pushed: a push needs a month, half-year or year)."""
     try:
-        return parse_period(value)
+        return parse_period(value, allow_custom=allow_custom)
     except PeriodError as exc:
-        raise click.BadParameter(period_error(exc), param_hint="--period") from None
+        reason = exc
+        if not allow_custom and ".." in value:
+            reason = PeriodError("custom", "custom ranges are never pushed")
+        raise click.BadParameter(period_error(reason), param_hint="--period") from None
 
 
 def _area(value: str | None) -> str:
@@ -73,13 +78,16 @@ def push(period_text: str, area: str, fmt: str | None) -> None:
 
 
 @cli.command("show")
-@click.option("--period", "period_text", required=True)
+@click.option(
+    "--period", "period_text", required=True, help="2026-11, 2026-S1, 2026 or 2026-01..2026-04"
+)
 @click.option("--area", default="QN", show_default=True)
 def show(period_text: str, area: str) -> None:
-    """Print the anonymised JSON payload for a period (what a push would send)."""
+    """Print the anonymised JSON payload for a period (what a push would send; a range of
+    whole months is shown as the dashboard shows it, and is never pushed)."""
     from hotline.stats.report import build_report
 
-    report = build_report(_period(period_text), _area(area))
+    report = build_report(_period(period_text, allow_custom=True), _area(area))
     payload = json_payload(report, utcnow())
     click.echo(json.dumps(json.loads(body_bytes(payload)), ensure_ascii=False, indent=2))
 

@@ -11,8 +11,9 @@ import json
 from datetime import datetime
 from typing import Any
 
+from hotline.stats.definitions import CASE_COUNTS, CONTACT_COUNTS, INDICATORS
 from hotline.stats.report import PROVINCE, Report
-from hotline.stats.tables import COMMUNE, DISTRICT
+from hotline.stats.tables import COMMUNE, DISTRICT, Key
 
 SOURCE = "hotline-18001769"
 FORMATS = ("json", "dhis2")
@@ -29,6 +30,27 @@ def json_payload(report: Report, generated_at: datetime) -> dict[str, Any]:
         "cells": report.cells("cases", contract_only=True),
         "indicators": [m.as_dict() for m in [*report.indicators(), *report.metrics()]],
     }
+
+
+def carried_keys(report: Report) -> list[Key]:
+    """The cells whose number (or suppression) the ``json`` and ``dhis2`` bodies carry:
+    the contract cells and every cell an indicator or hotline metric is read from. A push
+    records them (:func:`hotline.stats.published.record_pushed`) so the joint suppression
+    holds them fixed."""
+    keys = [
+        ("cases", tuple(sorted(c["dimensions"].items())))
+        for c in report.cells("cases", contract_only=True)
+    ]
+    for ind in INDICATORS:
+        keys += [report.key_of(f"ind:{ind.code}"), report.key_of(f"ind:{ind.code}", part="met")]
+    keys.append(report.key_of("calls"))
+    keys += [report.key_of("calls", result=r) for r in ("answered", "answered_fast", "abandoned")]
+    for m, dims in report.published:
+        d = dict(dims)
+        if m == "abandoned" and set(d) == {"step"}:
+            keys.append(report.key_of("abandoned", step=d["step"]))
+    keys += [report.key_of(t) for t in (*CONTACT_COUNTS, *CASE_COUNTS)]
+    return [k for k in dict.fromkeys(keys) if k in report.published]
 
 
 def content_hash(payload: dict[str, Any]) -> str:

@@ -28,6 +28,7 @@ from hotline.jobs.outbox import add_work
 from hotline.reporting.payload import (
     FORMATS,
     body_bytes,
+    carried_keys,
     content_hash,
     dhis2_payload,
     idempotency_key,
@@ -35,7 +36,8 @@ from hotline.reporting.payload import (
     signature,
 )
 from hotline.stats.periods import Period, parse_period
-from hotline.stats.report import PROVINCE, build_report
+from hotline.stats.published import record_pushed
+from hotline.stats.report import PROVINCE, Report, build_report, year_solution
 from models import ReportPush, db
 from models.types import utcnow
 
@@ -59,6 +61,7 @@ class Prepared:
     key: str
     url: str
     content_type: str
+    report: Report | None = None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -86,6 +89,7 @@ def prepare(period: Period, area: str, fmt: str) -> Prepared:
             idempotency_key(period.code, area, digest),
             base,
             "application/json",
+            report,
         )
     dvs = dhis2_payload(report, _mapping())
     digest = content_hash(dvs)
@@ -95,6 +99,7 @@ def prepare(period: Period, area: str, fmt: str) -> Prepared:
         idempotency_key(period.code, area, digest),
         f"{base}{sep}importStrategy=CREATE_AND_UPDATE&idScheme=CODE",
         "application/json",
+        report,
     )
 
 
@@ -144,8 +149,24 @@ def push_report(
     db.session.add(row)
     db.session.flush()
     _attempt(row, prepared)
+    record(period, prepared.report)
     db.session.commit()
     return row
+
+
+def record(period: Period, report: Report | None) -> None:
+    """Remember, cell by cell, what a push carried, so the joint suppression of the
+    period's year holds it fixed (docs/statistics.md, "Suppression"). Done after every
+    attempt, delivered or not: a receiver that timed out may still have stored the body."""
+    if report is None:
+        return
+    truth = year_solution(period.start.year).values
+    cells = {
+        k: (truth[(period.code, k)], report.published[k])
+        for k in carried_keys(report)
+        if (period.code, k) in truth
+    }
+    record_pushed(period, cells)
 
 
 def _attempt(row: ReportPush, prepared: Prepared) -> None:

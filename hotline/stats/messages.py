@@ -13,6 +13,17 @@ def period_error(exc: PeriodError) -> str:
         return _("The end date is before the start date.")
     if exc.code == "length":
         return _("A custom range may cover at most three years.")
+    if exc.code == "months":
+        return _(
+            "A custom range must start on the first day of a month and end on the last day "
+            "of a month: only whole months can be protected together with the published "
+            "months, half-years and years."
+        )
+    if exc.code == "custom":
+        return _(
+            "Only a month, a half-year or a year can be pushed; a range of months can be "
+            "shown but not pushed."
+        )
     if exc.code == "range":
         return _("This period is outside the years the service reports on.")
     return _("Give the period as YYYY-MM, YYYY-S1, YYYY-S2 or YYYY (for example 2026-S1).")

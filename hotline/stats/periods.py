@@ -1,5 +1,11 @@
 """Reporting periods: a month ``2026-11``, a half-year ``2026-S1`` / ``2026-S2``, a year
-``2026``, or (dashboard only) a custom range of local dates.
+``2026``, or (dashboard, API and ``report show`` only; never pushed) a custom range of
+whole months ``2026-02..2026-04`` (also written with dates, ``2026-02-01..2026-04-30``).
+
+A custom range must start on the first day of a month and end on the last day of a
+month: only such ranges can be protected together with the published months,
+half-years and years (docs/statistics.md, "Suppression"); any other range is refused
+with :class:`PeriodError` code ``months``.
 
 Boundaries are local dates in ``HOTLINE_TIMEZONE``; :meth:`Period.utc_bounds` turns them
 into the UTC instants the database stores. Pure: no Flask, no database.
@@ -16,6 +22,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _HALF = re.compile(r"^(\d{4})-S([12])$")
 _YEAR = re.compile(r"^(\d{4})$")
 _CUSTOM = re.compile(r"^(\d{4}-\d{2}-\d{2})\.\.(\d{4}-\d{2}-\d{2})$")
+_MONTHS = re.compile(r"^(\d{4})-(\d{2})\.\.(\d{4})-(\d{2})$")
 
 #: Years a period may fall in: the plan runs 2021-2030; the service started in 2025.
 MIN_YEAR = 2020
@@ -25,7 +32,8 @@ MAX_CUSTOM_DAYS = 3 * 366
 
 
 class PeriodError(ValueError):
-    """A period that cannot be used; ``code`` says why (format, range, order, length)."""
+    """A period that cannot be used; ``code`` says why (format, range, order, length,
+    months: a custom range that is not made of whole months)."""
 
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -99,7 +107,11 @@ def year(y: int) -> Period:
 
 
 def custom(start: date, last_day: date) -> Period:
-    """Local dates ``start`` to ``last_day``, both included."""
+    """Local dates ``start`` to ``last_day``, both included: whole months only.
+
+    A range that is exactly a month, a half-year or a year is that period (so it is
+    the same report, suppressed the same way).
+    """
     _check_year(start.year)
     _check_year(last_day.year)
     if last_day < start:
@@ -107,7 +119,32 @@ def custom(start: date, last_day: date) -> Period:
     end = last_day + timedelta(days=1)
     if (end - start).days > MAX_CUSTOM_DAYS:
         raise PeriodError("length", "a custom range may cover at most three years")
+    if start.day != 1 or end.day != 1:
+        raise PeriodError(
+            "months",
+            "a custom range must start on the first day of a month and end on the last day "
+            "of a month: only whole months can be protected together with the published "
+            "months, half-years and years",
+        )
+    for candidate in (month(start.year, start.month), *_halves_and_year(start.year)):
+        if (candidate.start, candidate.end) == (start, end):
+            return candidate
     return Period("custom", f"{start.isoformat()}..{last_day.isoformat()}", start, end)
+
+
+def months_range(first: Period, last: Period) -> Period:
+    """The whole months from ``first`` to ``last`` (both months), as :func:`custom`."""
+    return custom(first.start, last.last_day)
+
+
+def _halves_and_year(y: int) -> tuple[Period, Period, Period]:
+    return half(y, 1), half(y, 2), year(y)
+
+
+def periods_of_year(y: int) -> list[Period]:
+    """The 15 periods published for a year and suppressed together: its 12 months,
+    its two half-years and the year."""
+    return [*(month(y, m) for m in range(1, 13)), *_halves_and_year(y)]
 
 
 def _check_year(y: int) -> None:
@@ -116,8 +153,9 @@ def _check_year(y: int) -> None:
 
 
 def parse_period(text: str | None, *, allow_custom: bool = False) -> Period:
-    """``YYYY-MM``, ``YYYY-S1``, ``YYYY-S2``, ``YYYY`` (and ``YYYY-MM-DD..YYYY-MM-DD`` when
-    ``allow_custom``); raise :class:`PeriodError` otherwise."""
+    """``YYYY-MM``, ``YYYY-S1``, ``YYYY-S2``, ``YYYY`` (and, when ``allow_custom``, whole
+    months ``YYYY-MM..YYYY-MM`` or ``YYYY-MM-DD..YYYY-MM-DD``); raise :class:`PeriodError`
+    otherwise."""
     text = (text or "").strip().upper()
     if m := _MONTH.match(text):
         return month(int(m[1]), int(m[2]))
@@ -125,12 +163,18 @@ def parse_period(text: str | None, *, allow_custom: bool = False) -> Period:
         return half(int(m[1]), int(m[2]))
     if m := _YEAR.match(text):
         return year(int(m[1]))
+    if allow_custom and (m := _MONTHS.match(text)):
+        return months_range(month(int(m[1]), int(m[2])), month(int(m[3]), int(m[4])))
     if allow_custom and (m := _CUSTOM.match(text)):
         try:
             start, last = date.fromisoformat(m[1]), date.fromisoformat(m[2])
         except ValueError as exc:
             raise PeriodError("format", "not a valid date") from exc
         return custom(start, last)
+    if allow_custom:
+        raise PeriodError(
+            "format", "use YYYY-MM, YYYY-S1, YYYY-S2, YYYY or whole months YYYY-MM..YYYY-MM"
+        )
     raise PeriodError("format", "use YYYY-MM, YYYY-S1, YYYY-S2 or YYYY")
 
 

@@ -6,7 +6,8 @@ everything pushed comes from here, so suppression cannot be forgotten on one pat
 from __future__ import annotations
 
 import math
-from collections import defaultdict
+import threading
+from collections import OrderedDict, defaultdict
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
@@ -16,7 +17,15 @@ from hotline.stats.definitions import (
     PAYLOAD_DIMENSIONS,
     Indicator,
 )
-from hotline.stats.periods import Period
+from hotline.stats.joint import (
+    YearSolution,
+    combine,
+    content_hash,
+    range_published,
+    solve_year,
+    year_counts,
+)
+from hotline.stats.periods import Period, year
 from hotline.stats.suppression import suppress
 from hotline.stats.tables import COMMUNE, DISTRICT, Key, build_system, key
 from routing.places import load_gazetteer
@@ -67,11 +76,15 @@ class Report:
 
     # --- cells ----------------------------------------------------------------------
 
-    def value(self, measure: str, **dims: str) -> int | None:
-        """The published value of a cell in this report's area (None: suppressed)."""
+    def key_of(self, measure: str, **dims: str) -> Key:
+        """The key of a cell in this report's area."""
         if self.area != PROVINCE:
             dims = {DISTRICT: self.area, **dims}
-        return self.published.get(key(measure, **dims))
+        return key(measure, **dims)
+
+    def value(self, measure: str, **dims: str) -> int | None:
+        """The published value of a cell in this report's area (None: suppressed)."""
+        return self.published.get(self.key_of(measure, **dims))
 
     def is_suppressed(self, measure: str, **dims: str) -> bool:
         return self.value(measure, **dims) is None
@@ -264,7 +277,7 @@ def _freeze(counts) -> tuple:
 
 
 @lru_cache(maxsize=64)
-def _published(frozen: tuple) -> dict[Key, int | None]:
+def _published_alone(frozen: tuple) -> dict[Key, int | None]:
     counts = dict(frozen)
     districts, pairs = places()
     system = build_system(counts, districts, pairs)
@@ -273,26 +286,110 @@ def _published(frozen: tuple) -> dict[Key, int | None]:
 
 
 def report_from_counts(counts: dict, period: Period, area: str | None = None) -> Report:
-    """Pure: the report for rollup ``counts`` (suppression runs on the whole province)."""
+    """Pure: the report for rollup ``counts`` suppressed **alone** (one period's system,
+    not jointly with the other periods of its year): for tests and tools only — every
+    report shown or pushed comes from :func:`build_report`."""
     area = area or PROVINCE
-    published = _published(_freeze(counts))
+    published = _published_alone(_freeze(counts))
     return Report(period=period, area=area, published=published, counts=dict(counts))
 
 
-def build_report(period: Period, area: str | None = None) -> Report:
-    """The anonymised report of ``period`` for the province or one former district."""
-    from hotline.stats.rollup import read_counts
+class _PatternCache:
+    """Solved joint patterns per year, keyed by ``(year, content hash of the year's
+    rollups and pushed cells)``: the same numbers are never solved twice in a process."""
 
-    return report_from_counts(read_counts(period), period, area)
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._items: OrderedDict[tuple[int, str], YearSolution] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, str], solve) -> YearSolution:
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        solution = solve()
+        with self._lock:
+            self._items[key] = solution
+            self._items.move_to_end(key)
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+        return solution
+
+    def cache_clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+        _published_alone.cache_clear()
+
+
+#: The year patterns (``_published.cache_clear()`` forgets them, as benchmarks do).
+_published = _PatternCache(maxsize=8)
+
+
+def year_solution(y: int) -> YearSolution:
+    """The 15 periods of year ``y`` suppressed together, from the current rollups and the
+    numbers already pushed (cached per content hash)."""
+    from flask import g, has_request_context
+
+    from hotline.stats.published import pushed_cells
+    from hotline.stats.rollup import MAX_TABLES, read_monthly
+
+    # One web request (a dashboard page reads a period, the one before and the months of
+    # its trend) reads each year's rollups once.
+    memo = g.setdefault("stats_year_solutions", {}) if has_request_context() else {}
+    if y in memo:
+        return memo[y]
+    monthly = {d.month: c for d, c in read_monthly(year(y)).items()}
+    pushed = pushed_cells(y)
+    digest = content_hash(monthly, pushed.known, pushed.sticky)
+
+    def solve() -> YearSolution:
+        districts, pairs = places()
+        counts = year_counts(y, monthly, MAX_TABLES)
+        return solve_year(
+            y,
+            counts,
+            districts,
+            pairs,
+            priority=_priority,
+            known=pushed.known,
+            sticky=pushed.sticky,
+        )
+
+    memo[y] = _published.get((y, digest), solve)
+    return memo[y]
+
+
+def _report(period: Period, area: str, solutions: dict[int, YearSolution]) -> Report:
+    from hotline.stats.rollup import MAX_TABLES
+
+    for y in range(period.start.year, period.last_day.year + 1):
+        if y not in solutions:
+            solutions[y] = year_solution(y)
+    if period.kind != "custom":
+        sol = solutions[period.start.year]
+        return Report(period, area, sol.published[period.code], dict(sol.counts[period.code]))
+    counts = combine((solutions[m.start.year].counts[m.code] for m in period.months()), MAX_TABLES)
+    districts, pairs = places()
+    published = range_published(period, solutions, counts, districts, pairs)
+    return Report(period=period, area=area, published=published, counts=counts)
+
+
+def build_report(period: Period, area: str | None = None) -> Report:
+    """The anonymised report of ``period`` for the province or one former district.
+
+    Suppressed jointly with the other periods of its year (:mod:`hotline.stats.joint`);
+    a custom range (whole months) publishes only what its years' periods already do.
+    """
+    return _report(period, area or PROVINCE, {})
 
 
 def monthly_reports(period: Period, area: str | None = None) -> list[Report]:
     """One report per month of ``period`` (the charts over time), each suppressed exactly
-    as that month's own report is (for a custom range, the part of the month inside it)."""
-    from hotline.stats.rollup import read_monthly
-
+    as that month's own report is (the same joint pattern)."""
+    solutions: dict[int, YearSolution] = {}
     months = period.months()
     if len(months) <= 1:
-        return [build_report(months[0] if months else period, area)]
-    per_month = read_monthly(period)
-    return [report_from_counts(per_month.get(m.start, {}), m, area) for m in months]
+        return [_report(months[0] if months else period, area or PROVINCE, solutions)]
+    return [_report(m, area or PROVINCE, solutions) for m in months]

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from hotline.stats.definitions import (
     CALL_RESULTS,
@@ -48,6 +49,7 @@ DISTRICT = "district_code"
 COMMUNE = "commune_code"
 
 
+@lru_cache(maxsize=65536)
 def key(measure: str, **dims: str) -> Key:
     return (measure, tuple(sorted(dims.items())))
 

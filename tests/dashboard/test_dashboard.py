@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -22,14 +21,15 @@ QUERY = "?period=2026-S1&lang=en"
 
 
 def _login(client, user: User) -> None:
-    with client.session_transaction() as session:
-        now = int(time.time())
-        session.update(uid=user.id, login_at=now, seen=now, csrf="stats-test-csrf")
+    from tests.dashboard.conftest import login  # a standing server-side session row
+
+    login(client, user)
 
 
 @pytest.fixture
 def manager(ctx):
-    user = create_user("stats-dash-manager", PASSWORD, "manager")
+    # A sample account: no second factor outside production (tests/web covers 2FA).
+    user = create_user("stats-dash-manager", PASSWORD, "manager", is_sample=True)
     db.session.commit()
     return user
 
@@ -56,9 +56,14 @@ def test_dashboard_shows_tables_beside_charts(app, manager, data):
     r = client.get("/dashboard/" + QUERY)
     assert r.status_code == 200
     html = r.get_data(as_text=True)
-    assert html.count('<svg class="chart') >= 10
-    assert "Progress against the plan&#39;s targets" in html
-    assert '<td class="num">12</td>' in html
+    assert html.count('<svg class="chart') >= 8  # the overview: trends, map, rankings
+    tabs = "".join(
+        client.get(f"/dashboard/{QUERY}&tab={t}").get_data(as_text=True)
+        for t in ("indicators", "hotline", "place", "type", "people", "handling")
+    )
+    assert tabs.count('<svg class="chart') >= 10
+    assert "Progress against the plan&#39;s targets" in tabs
+    assert '<td class="num">12</td>' in tabs
     assert "http://" not in html.split("<main", 1)[1].replace("http://www.w3.org/2000/svg", "")
     # The test's application context is shared by its requests; Flask-Babel caches the
     # locale on it, so drop the English one before asking for Vietnamese.
@@ -173,18 +178,21 @@ def test_dashboard_renders_with_its_charts_in_headless_chromium(app, manager, da
             page.fill("input[name=username]", manager.username)
             page.fill("input[name=password]", PASSWORD)
             page.click("button[type=submit]")
-            page.goto(f"{base}/dashboard/?period=2026-S1&lang=en")
+            page.goto(f"{base}/dashboard/?period=2026-S1&tab=people&lang=en")
             assert page.locator("h1").inner_text() == "Statistics"
             charts = page.locator("figure.chart-box svg.chart")
-            assert charts.count() >= 10
+            assert charts.count() >= 3
             box = page.locator("[data-chart=sex] svg").bounding_box()
             assert box and box["width"] > 200 and box["height"] > 20
-            assert page.locator("[data-chart=sex] rect.bar").count() == 3  # not the total
-            assert page.locator("[data-chart=indicators] line.target").count() == 3
+            # Female 7, Male 5, Not known 0: two bars (0 has none, the total is left out).
+            assert page.locator("[data-chart=sex] rect.bar").count() == 2
+            page.goto(f"{base}/dashboard/?period=2026-S1&tab=indicators&lang=en")
+            assert page.locator("[data-indicator] svg.meter line.milestone").count() == 5
             page.select_option("#district", "198")
             page.click("#filters button[type=submit]")
             page.wait_for_url("**district=198**")
-            assert page.locator("svg.chart").count() >= 8
+            assert "tab=indicators" in page.url
+            assert page.locator("li.indicator").count() >= 3
             browser.close()
     finally:
         server.shutdown()

@@ -169,3 +169,48 @@ def test_schedule_pushes_each_slot_once(ctx, receiver, cases):
     december = datetime(2026, 12, 12, 3, 0, tzinfo=UTC)
     assert {d.period.code for d in due_pushes(december)} == {"2026-11"}
     assert month(2026, 3).dhis2 == "202603"
+
+
+def test_values_pushed_earlier_stay_fixed_and_later_changes_suppress_more(
+    runner, receiver, cases, report_case
+):
+    """Issue 19. March (6 cases) is pushed; a lone April case comes later. Unpushed,
+    March's total would be hidden (S1 minus March gives April's case away): pushed, it
+    stays 6 and the half-year and year totals are hidden instead. Nothing suppressed is
+    recoverable from everything published now plus every number pushed."""
+    from hotline.stats.joint import joint_system
+    from hotline.stats.periods import parse_period
+    from hotline.stats.published import pushed_values
+    from hotline.stats.report import build_report, places, year_solution
+    from hotline.stats.suppression import recoverable
+    from tests.factories import MARCH
+
+    assert _push(runner).exit_code == 0
+    total = ("cases", ())
+    assert pushed_values(month(2026, 3))[total] == 6
+    report_case(at=MARCH.replace(month=4))
+    assert build_report(month(2026, 3)).value("cases") == 6  # held fixed
+    assert build_report(month(2026, 4)).value("cases") is None
+    assert build_report(parse_period("2026-S1")).value("cases") is None
+    assert build_report(parse_period("2026")).value("cases") is None
+
+    def nothing_recoverable():
+        sol = year_solution(2026)
+        districts, pairs = places()
+        _values, equations = joint_system(2026, sol.counts, districts, pairs)
+        # Known (pushed) cells count as published; every other hidden cell is protected.
+        assert not sol.known & sol.hidden
+        assert recoverable(sol.values, equations, sol.hidden) == set()
+
+    nothing_recoverable()
+    # A consent withdrawn in March: the pushed 6 is no longer true. It is republished at
+    # its new value (a re-push replaces); the old 6 still counts as known.
+    cases[1].consent_reporting = False
+    db.session.commit()
+    assert build_report(month(2026, 3)).value("cases") == 5
+    nothing_recoverable()
+    assert _push(runner).exit_code == 0
+    assert {"dimensions": {}, "value": 5, "suppressed": False} in receiver.current["2026-03-QN"][
+        "cells"
+    ]
+    assert pushed_values(month(2026, 3))[total] == 5

@@ -64,10 +64,18 @@ def test_bad_periods_are_refused(text):
 
 
 def test_custom_range_includes_its_last_day():
-    p = custom(date(2026, 1, 5), date(2026, 2, 10))
-    assert p.days == 37
+    # Custom ranges are whole months now (issue 19): only those can be protected together
+    # with the published months, half-years and years, so a range of days is refused.
+    p = custom(date(2026, 1, 1), date(2026, 2, 28))
+    assert (p.kind, p.days, p.code) == ("custom", 59, "2026-01-01..2026-02-28")
+    assert parse_period("2026-01..2026-02", allow_custom=True) == p
     with pytest.raises(PeriodError):
         custom(date(2026, 2, 10), date(2026, 1, 5))
+    with pytest.raises(PeriodError) as refused:
+        custom(date(2026, 1, 5), date(2026, 2, 10))
+    assert refused.value.code == "months" and "whole months" in str(refused.value)
+    # A range that is exactly a published period is that period.
+    assert custom(date(2026, 1, 1), date(2026, 6, 30)) == parse_period("2026-S1")
 
 
 # --- counts -----------------------------------------------------------------------------
@@ -135,7 +143,13 @@ def test_later_changes_reach_the_numbers(report_case):
     moved = cases[0]
     moved.created_at = MARCH + timedelta(days=40)
     db.session.commit()
-    assert build_report(PERIOD).value("cases") == 5
+    # The case moved to April, where it is alone (1: suppressed). March's 5 is true but
+    # hidden now: months, half-years and the year are suppressed together (issue 19), and
+    # 2026-S1 (6) minus a published March (5) would give April's lone case away.
+    report = build_report(PERIOD)
+    assert report.value("cases") is None
+    assert build_report(month(2026, 4)).value("cases") is None
+    assert build_report(parse_period("2026-S1")).value("cases") == 6
 
 
 def test_indicator_definitions(report_case):
@@ -264,3 +278,29 @@ def test_an_acknowledgement_reaches_the_numbers(report_case):
         assert acknowledge(case.referrals[0], via="sms")
     db.session.commit()
     assert build_report(PERIOD).value("ack") == 5
+
+
+def test_ranges_of_whole_months_only_api_and_cli(client, runner, report_case, manager_token):
+    """Issue 19: a range is answered only when it can be protected (whole months); any
+    other range is refused with the reason, by the API (422) and the CLI."""
+    for _ in range(5):
+        report_case(at=MARCH)
+    auth = {"Authorization": f"Bearer {manager_token}"}
+    r = client.get("/api/v1/stats?period=2026-02..2026-04", headers=auth)
+    assert r.status_code == 200
+    body = r.get_json()
+    assert body["period"] == "2026-02-01..2026-04-30"
+    assert {"dimensions": {}, "value": 5, "suppressed": False} in body["cells"]
+    r = client.get("/api/v1/stats?period=2026-02-05..2026-04-10", headers=auth)
+    assert r.status_code == 422
+    reason = " ".join(r.get_json()["errors"]["period"])
+    assert "whole months" in reason or "tháng trọn vẹn" in reason  # English or Vietnamese
+    shown = runner.invoke(args=["report", "show", "--period", "2026-02..2026-04"])
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.output)["period"] == "2026-02-01..2026-04-30"
+    refused = runner.invoke(args=["report", "show", "--period", "2026-02-05..2026-04-10"])
+    assert refused.exit_code != 0
+    assert "whole months" in refused.output or "tháng trọn vẹn" in refused.output
+    pushed = runner.invoke(args=["report", "push", "--period", "2026-02..2026-04"])
+    assert pushed.exit_code != 0
+    assert "not pushed" in pushed.output or "không gửi được" in pushed.output

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import itertools
 import re
-import threading
 from collections.abc import Callable
 
 import pytest
-from werkzeug.serving import make_server
 
 from hotline.privacy import number_hash
 from models import Contact, Message, db
@@ -71,12 +69,10 @@ def pytest_runtest_makereport(item, call):
 @pytest.fixture
 def live_server(app, demo):
     """The test app served over real HTTP on loopback."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=5)
+    from tests.web.browser import serving
+
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
