@@ -74,6 +74,9 @@ def test_complete_voice_path_with_voicemail_notifies_operators(
     place = root.find("Gather")
     assert place.get("language") == "vi-VN"
     root = xml(twilio.step(place.get("action"), sid, Digits="6#"))
+    communes = root.find("Gather")  # the district's communes are read out, with their keys
+    assert "Tiên Yên, bấm 1" in spoken(communes) and "bấm 0" in spoken(communes)
+    root = xml(twilio.step(communes.get("action"), sid, Digits="0"))  # the whole district
     after = root.find("Gather")
     assert "0 9 0 0" in spoken(after) or "1 1 3" in spoken(after)
     root = xml(twilio.step(after.get("action"), sid, Digits="1"))
