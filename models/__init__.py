@@ -34,7 +34,7 @@ from models.geo import CommuneMerge, District, NewCommune, OldCommune  # noqa: E
 from models.journal import InboundJournal  # noqa: E402
 from models.outbox import OutboxItem  # noqa: E402
 from models.secrets import AppSecret  # noqa: E402
-from models.stats import ReportPush, StatDirtyDay, StatRollup  # noqa: E402
+from models.stats import ReportPush, StatDirtyDay, StatRollup, SuppressionPattern  # noqa: E402
 from models.telephony import DevOutboxMessage, WebhookReceipt  # noqa: E402
 from models.users import ApiToken, User, user_service_point  # noqa: E402
 from models.workspace import CaseNote, Task  # noqa: E402
@@ -61,13 +61,14 @@ __all__ = [
     "OptOut",
     "OutboundSms",
     "OutboxItem",
-    "Referral",
     "RecoveryCode",
+    "Referral",
     "ReportPush",
     "SenderLock",
     "ServicePoint",
     "StatDirtyDay",
     "StatRollup",
+    "SuppressionPattern",
     "Task",
     "TwoFactor",
     "User",

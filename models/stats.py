@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Boolean, Date, Integer, String
+from sqlalchemy import JSON, BigInteger, Boolean, Date, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models import db
@@ -90,3 +90,17 @@ class PublishedValue(db.Model):
     published_value: Mapped[int | None] = mapped_column(BigInteger)
     first_pushed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     pushed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SuppressionPattern(db.Model):
+    """A year's solved joint-suppression pattern (the cells the solver hid), keyed by the
+    SHA-256 of the year's rollups and pushed cells (``hotline.stats.joint.content_hash``),
+    so every process reuses a solve instead of repeating it. Anonymised: cell keys only."""
+
+    __tablename__ = "stat_suppression_pattern"
+
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, index=True)
+    #: The hidden cells as JSON ``[[period code, key], …]``.
+    hidden: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -49,6 +49,8 @@ PERIODIC: list[Periodic] = [
     Periodic("conversations.purge_journal", 3600, inline=False),
     Periodic("retention.purge", 24 * 3600, inline=False),
     Periodic("stats.refresh", 300, inline=False),
+    # After the refresh: the year patterns solved once, for every process (statistics.md).
+    Periodic("stats.warm_patterns", 300, inline=False),
     Periodic("reporting.scheduled_pushes", 3600, inline=False),
     Periodic("cases.hash_safe_numbers", 3600, inline=False),
 ]

@@ -169,6 +169,27 @@ def solve_year(
     hidden = suppress(
         values, equations, threshold=threshold, priority=rank, known=fixed, keep=keep
     )
+    return _solution(y, counts, values, hidden, fixed, threshold)
+
+
+def solution_from_pattern(
+    y: int,
+    counts: Mapping[str, Counts],
+    districts: Iterable[str],
+    pairs: Iterable[tuple[str, str]],
+    hidden: Iterable[Cell],
+    *,
+    known: Iterable[Cell] = (),
+    threshold: int = THRESHOLD,
+) -> YearSolution:
+    """The year's solution from a pattern solved before for the same counts and pushes
+    (see :func:`content_hash`): the same published values, without solving again."""
+    values, _equations = joint_system(y, counts, districts, pairs)
+    fixed = frozenset(c for c in known if c in values)
+    return _solution(y, counts, values, set(hidden), fixed, threshold)
+
+
+def _solution(y, counts, values, hidden, fixed, threshold) -> YearSolution:
     published: dict[str, dict[Key, int | None]] = {p.code: {} for p in periods_of_year(y)}
     for (code, k), v in values.items():
         shown = None if (code, k) in hidden or is_sensitive(v, threshold) else v

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Any
 
+from sqlalchemy import delete, insert, select
+
 from hotline.stats.definitions import (
     INDICATORS,
     PAYLOAD_DIMENSIONS,
@@ -22,6 +24,7 @@ from hotline.stats.joint import (
     combine,
     content_hash,
     range_published,
+    solution_from_pattern,
     solve_year,
     year_counts,
 )
@@ -327,6 +330,48 @@ class _PatternCache:
 _published = _PatternCache(maxsize=8)
 
 
+def _stored_pattern(digest: str) -> list | None:
+    """The hidden cells of a pattern solved before for exactly these counts and pushes."""
+    from models import SuppressionPattern, db
+
+    hidden = db.session.scalar(
+        select(SuppressionPattern.hidden).where(SuppressionPattern.digest == digest)
+    )
+    if hidden is None:
+        return None
+    return [(code, (k[0], tuple(tuple(p) for p in k[1]))) for code, k in hidden]
+
+
+def _store_pattern(y: int, digest: str, hidden) -> None:
+    """Keep a solved pattern for every process, in a transaction of its own (a report is
+    often read in a request that commits nothing); a twin solve stored first is fine.
+    Patterns of older contents of the year go (a year's rollups change as cases come)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from models import SuppressionPattern, db
+    from models.types import utcnow
+
+    table = SuppressionPattern.__table__
+    rows = sorted(([code, [k[0], [list(p) for p in k[1]]]] for code, k in hidden), key=repr)
+    with db.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Never wait behind this process's own open write (it is only a cache).
+            conn.exec_driver_sql("PRAGMA busy_timeout=200")
+        try:
+            conn.execute(delete(table).where(table.c.year == y, table.c.digest != digest))
+            conn.execute(
+                insert(table).values(digest=digest, year=y, hidden=rows, created_at=utcnow())
+            )
+            conn.commit()
+        except SQLAlchemyError:
+            conn.rollback()  # stored by another process at once (or not at all: a cache)
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA busy_timeout=10000")  # the app's setting
+                conn.commit()
+
+
 def year_solution(y: int) -> YearSolution:
     """The 15 periods of year ``y`` suppressed together, from the current rollups and the
     numbers already pushed (cached per content hash)."""
@@ -347,7 +392,10 @@ def year_solution(y: int) -> YearSolution:
     def solve() -> YearSolution:
         districts, pairs = places()
         counts = year_counts(y, monthly, MAX_TABLES)
-        return solve_year(
+        stored = _stored_pattern(digest)
+        if stored is not None:  # solved before, by this process or another
+            return solution_from_pattern(y, counts, districts, pairs, stored, known=pushed.known)
+        solution = solve_year(
             y,
             counts,
             districts,
@@ -356,6 +404,8 @@ def year_solution(y: int) -> YearSolution:
             known=pushed.known,
             sticky=pushed.sticky,
         )
+        _store_pattern(y, digest, solution.hidden)
+        return solution
 
     memo[y] = _published.get((y, digest), solve)
     return memo[y]
@@ -393,3 +443,21 @@ def monthly_reports(period: Period, area: str | None = None) -> list[Report]:
     if len(months) <= 1:
         return [_report(months[0] if months else period, area or PROVINCE, solutions)]
     return [_report(m, area or PROVINCE, solutions) for m in months]
+
+
+def warm_patterns(now=None) -> list[int]:
+    """Solve (or find) the current and previous year's suppression patterns after the
+    rollups changed, so dashboard and API requests find them stored instead of solving
+    (job ``stats.warm_patterns``, after ``stats.refresh``); the years done."""
+    from flask import current_app
+
+    from hotline.stats.periods import local_day
+    from hotline.stats.rollup import refresh_dirty
+    from models.types import utcnow
+
+    refresh_dirty()
+    today = local_day(now or utcnow(), current_app.config["HOTLINE_TIMEZONE"])
+    years = [today.year - 1, today.year]
+    for y in years:
+        year_solution(y)
+    return years

@@ -433,3 +433,12 @@ def read_daily(period: Period, tables: Iterable[str]) -> dict[date, dict[tuple, 
 
 
 registry.add("stats.refresh", refresh_dirty)
+
+
+def _warm_patterns() -> list[int]:
+    from hotline.stats.report import warm_patterns
+
+    return warm_patterns()
+
+
+registry.add("stats.warm_patterns", _warm_patterns)

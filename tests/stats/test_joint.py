@@ -300,3 +300,52 @@ def test_the_same_numbers_give_the_same_pattern_in_every_process():
         )
         out.add(done.stdout.strip())
     assert len(out) == 1
+
+
+def test_a_solved_year_is_shared_through_the_database(report_case):
+    """A process that has not solved the year reuses another's pattern: the same
+    published values, no second solve."""
+    from hotline.stats import report as report_module
+    from hotline.stats.periods import parse_period
+    from models import SuppressionPattern, db
+    from tests.factories import MARCH
+
+    for _ in range(7):
+        report_case(at=MARCH)
+    report_case(at=MARCH.replace(month=4))  # a lone April case: something to hide
+    first = report_module.build_report(parse_period("2026-S1"))
+    stored = db.session.execute(
+        db.select(SuppressionPattern.year, SuppressionPattern.digest)
+    ).all()
+    assert [year for year, _digest in stored] == [2026]
+    report_module._published.cache_clear()  # another process: nothing in memory
+
+    def no_second_solve(*args, **kwargs):
+        raise AssertionError("solved again")
+
+    import pytest
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(report_module, "solve_year", no_second_solve)
+        again = report_module.build_report(parse_period("2026-S1"))
+    assert again.published == first.published
+    # New counts are a new pattern; the year's older one goes.
+    report_case(at=MARCH)
+    report_module._published.cache_clear()
+    report_module.build_report(parse_period("2026-S1"))
+    db.session.expire_all()
+    assert [
+        p.digest != stored[0].digest for p in db.session.scalars(db.select(SuppressionPattern))
+    ] == [True]
+
+
+def test_the_worker_solves_the_years_ahead_of_the_requests(report_case, app):
+    from datetime import UTC, datetime
+
+    from hotline.stats.report import warm_patterns
+    from models import SuppressionPattern, db
+
+    report_case(at=datetime(2026, 3, 10, 3, tzinfo=UTC))
+    assert warm_patterns(now=datetime(2026, 5, 1, tzinfo=UTC)) == [2025, 2026]
+    years = sorted(db.session.scalars(db.select(SuppressionPattern.year)))
+    assert years == [2025, 2026]
