@@ -171,10 +171,15 @@ def new_recovery_codes(user: User) -> list[str]:
 
 def reset(user: User, *, actor: User | str) -> None:
     """Remove ``user``'s second factor and recovery codes (they enrol again; an
-    administrator's action when a phone is lost, or the user's own)."""
+    administrator's action when a phone is lost, or the user's own). Reset by someone
+    else, every session of the user ends too: the lost phone may be signed in."""
+    from hotline.accounts.sessions import end_sessions
+
     db.session.execute(db.delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(db.delete(TwoFactor).where(TwoFactor.user_id == user.id))
     record_event(actor, "2fa.reset", "user", user.id)
+    if not (isinstance(actor, User) and actor.id == user.id):
+        end_sessions(user, actor=actor)
 
 
 def require(user: User, required: bool, *, actor: User | str) -> None:

@@ -138,7 +138,11 @@ def test_admin_requires_two_factor_and_resets_it(app, demo, signed_in):
     _enrol(operator)
     assert operator.get("/operator/").status_code == 200
     assert post_form(admin, form, {"action": "reset"}).status_code == 302
-    assert operator.get("/operator/").headers["Location"] == "/account/two-factor"
+    # A reset by an admin (a lost phone) also signs the user out everywhere ...
+    assert operator.get("/operator/").headers["Location"].startswith("/login")
+    # ... and, signing in again, they must enrol a new second factor.
+    again = signed_in("operator")
+    assert again.get("/operator/").headers["Location"] == "/account/two-factor"
     with app.app_context():
         actions = db.session.scalars(
             db.select(AuditEvent.action).where(AuditEvent.action.like("2fa.%"))
