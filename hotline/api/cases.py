@@ -10,7 +10,7 @@ from pydantic import create_model
 
 from hotline.api.auth import token_required
 from hotline.api.blueprint import bp
-from hotline.api.replies import text_error, unprocessable, unstorable_text
+from hotline.api.replies import field, json_body, text_error, unprocessable, unstorable_text
 from hotline.api.responses import (
     Case,
     CaseList,
@@ -144,11 +144,7 @@ def _case_or_404(reference: str, user) -> CaseModel:
 @token_required("operator", "social_worker")
 def list_cases():
     """Cases newest first, filtered and searched, paged by cursor."""
-    try:
-        query = parse_query(request.args)
-    except ValidationError as exc:
-        return unprocessable(exc.errors)
-    page = search_cases(query, g.api_user)
+    page = search_cases(parse_query(request.args), g.api_user)
     payload = dict(
         items=[
             {
@@ -186,14 +182,7 @@ def list_cases():
 def update_case(reference: str):
     """Complete or correct the intake."""
     case = _case_or_404(reference, g.api_user)
-    body = request.get_json(silent=True)
-    if bad := unstorable_text(body):
-        return text_error(bad)
-    try:
-        patch_case(case, body, g.api_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        return unprocessable(exc.errors)
+    patch_case(case, json_body(), g.api_user)
     payload = case_json(case, g.api_user, _lang())
     db.session.commit()
     return jsonify(payload)
@@ -210,14 +199,7 @@ def update_case(reference: str):
 def add_case_note(reference: str):
     """Add a note to a case."""
     case = _case_or_404(reference, g.api_user)
-    body = request.get_json(silent=True)
-    if bad := unstorable_text(body):
-        return text_error(bad)
-    try:
-        note = add_note(case, g.api_user, body.get("text") if isinstance(body, dict) else None)
-    except ValidationError as exc:
-        db.session.rollback()
-        return unprocessable(exc.errors)
+    note = add_note(case, g.api_user, field(json_body(), "text"))
     payload = note_json(note)
     db.session.commit()
     return jsonify(payload), 201
@@ -237,16 +219,8 @@ def add_case_note(reference: str):
 def refer_case(reference: str):
     """Refer a case by hand to another service point."""
     case = _case_or_404(reference, g.api_user)
-    body = request.get_json(silent=True)
-    if bad := unstorable_text(body):
-        return text_error(bad)
-    if not isinstance(body, dict):
-        return unprocessable({"body": [_("Send a JSON object.")]})
-    try:
-        referral = refer_by_hand(case, body.get("service_point"), body.get("note"), g.api_user)
-    except ValidationError as exc:
-        db.session.rollback()
-        return unprocessable(exc.errors)
+    body = json_body(object_only=True)
+    referral = refer_by_hand(case, body.get("service_point"), body.get("note"), g.api_user)
     db.session.commit()
     return jsonify(referral_json(referral)), 201
 
@@ -268,16 +242,8 @@ def refer_case(reference: str):
 def message_survivor(reference: str):
     """Send an SMS to the survivor, within the rules."""
     case = _case_or_404(reference, g.api_user)
-    body = request.get_json(silent=True)
-    if bad := unstorable_text(body):
-        return text_error(bad)
     try:
-        message = send_reply(
-            case, g.api_user, body.get("text") if isinstance(body, dict) else None
-        )
-    except ValidationError as exc:
-        db.session.rollback()
-        return unprocessable(exc.errors)
+        message = send_reply(case, g.api_user, field(json_body(), "text"))
     except ReplyRefused as refused:
         db.session.rollback()
         return jsonify(error=refused.message, reason=refused.reason), 409

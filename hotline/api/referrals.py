@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from hotline.api.auth import token_required
 from hotline.api.blueprint import bp
-from hotline.api.replies import error, text_error, unprocessable, unstorable_text
+from hotline.api.replies import error, field, json_body, text_error, unprocessable, unstorable_text
 from hotline.api.responses import (
     AcknowledgedReferral,
     ClosedReferral,
@@ -197,15 +197,9 @@ def decline_referral(referral_id: int):
     """Decline with a reason: the case goes at once to the next point of its chain, or to
     the provincial centre and an operator task when the chain is exhausted."""
     referral = _own_referral(referral_id)
-    body = request.get_json(silent=True)
-    if isinstance(body, dict) and (bad := unstorable_text(body)):
-        return text_error(bad)
+    data = validate(DeclineBody, json_body())
     try:
-        data = validate(DeclineBody, body)
         moved = decline(referral, g.api_user, data.reason, data.note, via="api")
-    except ValidationError as exc:
-        db.session.rollback()
-        return unprocessable(exc.errors)
     except NotAllowed as exc:
         return _not_allowed(exc)
     db.session.commit()
@@ -231,13 +225,7 @@ def set_occupancy(code: str):
     point = db.session.scalar(select(ServicePoint).where(ServicePoint.code == code[:50]))
     if point is None or (user.role != "admin" and point.id not in point_ids(user)):
         abort(404)
-    body = request.get_json(silent=True)
-    free = body.get("free_beds") if isinstance(body, dict) else None
-    try:
-        set_free_beds(point, free, user)
-    except ValidationError as exc:
-        db.session.rollback()
-        return unprocessable(exc.errors)
+    set_free_beds(point, field(json_body(), "free_beds"), user)
     db.session.commit()
     return jsonify(
         code=point.code,

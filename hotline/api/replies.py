@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import jsonify
+from flask import jsonify, request
 from flask_babel import gettext as _
+
+from hotline.errors import ValidationError
 
 
 def unstorable_text(value: Any, path: str = "body") -> str | None:
@@ -43,3 +45,21 @@ def unprocessable(errors: dict[str, list[str]] | list[str]):
 
 def text_error(field: str):
     return unprocessable({field: [_("This text contains characters that cannot be stored.")]})
+
+
+def json_body(*, object_only: bool = False) -> Any:
+    """The request's JSON body; raises :class:`ValidationError` (answered 422 by the
+    blueprint's handler) for text no database can store and, with ``object_only``, for a
+    body that is not a JSON object."""
+    body = request.get_json(silent=True)
+    if bad := unstorable_text(body):
+        raise ValidationError({bad: [_("This text contains characters that cannot be stored.")]})
+    if object_only and not isinstance(body, dict):
+        raise ValidationError({"body": [_("Send a JSON object.")]})
+    return body
+
+
+def field(body: Any, name: str) -> Any:
+    """One field of a body that may not be an object (None then: the service says what
+    is missing)."""
+    return body.get(name) if isinstance(body, dict) else None

@@ -8,11 +8,10 @@ from flask_babel import gettext as _
 
 from hotline.api.auth import token_required
 from hotline.api.blueprint import bp
-from hotline.api.replies import error, text_error, unprocessable, unstorable_text
+from hotline.api.replies import error, json_body, unprocessable
 from hotline.api.responses import Audio, Error, TaskDoneBody, TaskItem, TaskList, TaskQuery
 from hotline.api.schema import documented
 from hotline.cases.access import iso
-from hotline.errors import ValidationError
 from hotline.tasks.work import AlreadyDone, TaskView, close_task, list_tasks, recording_of, views
 from hotline.telephony import RecordingUnavailable
 from models import Task, db
@@ -72,16 +71,9 @@ def tasks():
 def task_done(task_id: int):
     """Close a task with its outcome."""
     task = _task_or_404(task_id)
-    body = request.get_json(silent=True)
-    if bad := unstorable_text(body):
-        return text_error(bad)
-    if not isinstance(body, dict):
-        return unprocessable({"body": [_("Send a JSON object.")]})
+    body = json_body(object_only=True)
     try:
         close_task(task, g.api_user, body.get("outcome"), body.get("note"))
-    except ValidationError as exc:
-        db.session.rollback()
-        return unprocessable(exc.errors)
     except AlreadyDone:
         db.session.rollback()
         return error(409, _("This task was already closed."))
