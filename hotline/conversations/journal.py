@@ -26,8 +26,10 @@ from hotline.conversations.sms import (
     hold_sender,
 )
 from hotline.jobs import registry
+from hotline.jobs.delivery import send_once
 from hotline.jobs.outbox import add_work
 from hotline.tasks import open_task
+from hotline.telephony.flows import reply_sender
 from hotline.telephony.segments import segments
 from models import Contact, InboundJournal, Message, db
 from models.types import utcnow
@@ -35,6 +37,9 @@ from models.types import utcnow
 log = logging.getLogger(__name__)
 
 PROCESS_JOB = "conversations.process_journal"
+#: Sends the reply to an inbound message whose provider cannot answer in the webhook's
+#: response (``hotline.telephony.flows.reply_sender``).
+SEND_JOURNAL_REPLY_JOB = "conversations.send_journal_reply"
 #: Entries taken per run of the loop.
 BATCH = 200
 #: After this many failed attempts an entry is left for people to look at (it stays
@@ -177,6 +182,17 @@ def apply_entry(entry: InboundJournal) -> None:
         entry.processed_at = entry.processed_at or now
         return
     contact = _conversation(entry)
+    by_worker = reply_sender(entry.provider) is not None
+    reply = Message(
+        contact=contact,
+        direction="out",
+        provider=entry.provider,
+        body=entry.reply,
+        segments=segments(entry.reply or ""),
+        # Answered in the webhook's response, or to be sent by the worker.
+        status="pending" if by_worker else "replied",
+        created_at=entry.received_at,
+    )
     db.session.add_all(
         [
             Message(
@@ -190,17 +206,17 @@ def apply_entry(entry: InboundJournal) -> None:
                 status="received",
                 created_at=entry.received_at,
             ),
-            Message(
-                contact=contact,
-                direction="out",
-                provider=entry.provider,
-                body=entry.reply,
-                segments=segments(entry.reply or ""),
-                status="replied",
-                created_at=entry.received_at,
-            ),
+            reply,
         ]
     )
+    if by_worker and entry.reply:
+        db.session.flush()
+        add_work(
+            SEND_JOURNAL_REPLY_JOB,
+            {"message_id": reply.id},
+            dedupe_key=f"journal-reply:{entry.id}",
+            fresh=True,
+        )
     state = decision.get("state", {})
     contact.language = state.get("language", contact.language)
     contact.pending_places = state.get("pending_places")
@@ -263,3 +279,36 @@ def route_unanswered(contact_id: int, asks: int) -> bool:
         routing = routing_record(_route_decision(None))
     _route(contact, routing, place_found=False)
     return True
+
+
+@registry.register(SEND_JOURNAL_REPLY_JOB, retry=registry.SMS)
+def send_journal_reply(message_id: int) -> str:
+    """Send the reply the webhook decided (and recorded) to the sender, exactly once,
+    through the provider that delivered their message."""
+    message = db.session.get(Message, message_id)
+    if message is None or message.status != "pending":
+        return "missing" if message is None else message.status
+    contact = db.session.get(Contact, message.contact_id)
+    sender = reply_sender(message.provider or "")
+    if sender is None:
+        message.status, message.error_code = "failed", "no-provider"
+        db.session.commit()
+        return "failed"
+
+    def mirror(row) -> None:
+        message.provider_sid = row.provider_sid
+        message.error_code = (row.error_code or "")[:10] or None
+        if row.status in ("sent", "failed"):
+            message.status = row.status
+
+    delivery = send_once(
+        f"journal-reply:{message.id}",
+        to=contact.caller_number if contact else None,
+        render=lambda: message.body or "",
+        purpose="reply",
+        recipient="survivor",
+        mirror=mirror,
+        send=sender.send,
+        find=sender.find,
+    )
+    return delivery.status

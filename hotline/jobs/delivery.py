@@ -18,12 +18,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from hotline.telephony import SendError
+from hotline.telephony import SendError, SendResult
 from hotline.telephony.outbound import find_sent, send_sms
 from models import OutboundSms, db
 from models.types import utcnow
@@ -87,12 +87,19 @@ def send_once(
     recipient: str | None = None,
     case_id: int | None = None,
     mirror: Callable[[OutboundSms], None] | None = None,
+    send: Callable[[str, str], SendResult] | None = None,
+    find: Callable[[str, str, datetime], str | None] | None = None,
 ) -> Delivery:
     """Send the SMS for ``key`` unless it was sent already; see the module docstring.
 
     ``mirror`` copies the row's state onto the record it is about (an Alert, a FollowUp)
     inside the same commits. Raises :class:`RetryLater` for temporary failures.
+    ``send`` and ``find`` replace the SMS provider's (another channel's client; ``find``
+    None there means the provider cannot be asked, and an interrupted send is sent again).
     """
+    send = send or send_sms
+    if find is None:
+        find = find_sent if send is send_sms else (lambda _to, _body, _since: None)
     row = outbound_row(key, purpose=purpose, recipient=recipient, case_id=case_id)
 
     def commit() -> None:
@@ -139,7 +146,7 @@ def send_once(
     if previous_status == "sending":
         # An earlier run may have reached the provider before it died or timed out.
         try:
-            sid = find_sent(to, body, row.first_claimed_at - LOOKUP_SLACK)
+            sid = find(to, body, row.first_claimed_at - LOOKUP_SLACK)
         except SendError as exc:
             row.lease_until, row.error_code = None, exc.code[:20]
             commit()
@@ -152,7 +159,7 @@ def send_once(
             return Delivery("sent", sid, None, new=True)
 
     try:
-        result = send_sms(to, body)
+        result = send(to, body)
     except SendError as exc:
         row.lease_until, row.error_code = None, exc.code[:20]
         if exc.permanent:

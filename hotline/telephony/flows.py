@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from hotline.telephony import InboundSms, VoiceAction
+from hotline.telephony import InboundSms, SendResult, VoiceAction
 
 
 class VoiceFlow(Protocol):
@@ -54,8 +54,24 @@ class Flows:
     voice: VoiceFlow
 
 
+@dataclass(frozen=True)
+class ReplySender:
+    """How a provider whose webhook answer cannot carry the reply (Zalo, an SMS gateway
+    that only notifies) sends it: the worker calls ``send(recipient, text)`` through the
+    outbox, exactly once. ``find(recipient, text, since)`` looks for a message an
+    interrupted send may have left at the provider (None when the provider cannot say).
+
+    ``send`` answers the message just received, so it does not check opt-out itself (the
+    reply to STOP must still go); the flow decides what is said.
+    """
+
+    send: Callable[[str, str], SendResult]
+    find: Callable[[str, str, Any], str | None] | None = None
+
+
 _flows: Flows | None = None
 _replays: dict[str, Callable[[str, dict[str, Any]], object]] = {}
+_reply_senders: dict[str, ReplySender] = {}
 
 
 def register(flows: Flows) -> None:
@@ -79,3 +95,15 @@ def replay_handler(provider: str) -> Callable[[str, dict[str, Any]], object]:
         return _replays[provider]
     except KeyError:
         raise LookupError(f"no replay handler for provider {provider!r}") from None
+
+
+def register_reply_sender(provider: str, sender: ReplySender) -> None:
+    """Replies to ``provider``'s inbound messages are sent by the worker through ``sender``
+    (see :mod:`hotline.conversations.journal`)."""
+    _reply_senders[provider] = sender
+
+
+def reply_sender(provider: str) -> ReplySender | None:
+    """The worker's way to answer ``provider``'s messages, or None when the webhook's own
+    response carries the reply (Twilio, the generic gateway)."""
+    return _reply_senders.get(provider)
