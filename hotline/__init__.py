@@ -139,7 +139,7 @@ def register_jobs() -> None:
 
 def register_flows() -> None:
     """Hand the conversation flows to the telephony providers (no import back)."""
-    from hotline.conversations import sms, status, voice
+    from hotline.conversations import sms, status, voice, voice_quick
     from hotline.telephony import flows
 
     flows.register(
@@ -148,5 +148,6 @@ def register_flows() -> None:
             safe_reply=sms.safe_reply,
             message_status=status.message_status,
             voice=voice,
+            quick_voice=voice_quick.quick_step,
         )
     )

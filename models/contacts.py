@@ -64,6 +64,11 @@ class Contact(db.Model):
     #: The last inbound message an operator has seen: a conversation with later ones
     #: stays on the board, even after it was routed.
     seen_message_id: Mapped[int | None] = mapped_column(Integer)
+    #: Voice: the last step's request (its receipt key) and the answer given to it
+    #: (encrypted: it may name operators' phones), so a retry of that step gets the same
+    #: answer; cleared when the call ends.
+    answer_key: Mapped[str | None] = mapped_column(String(255))
+    answer: Mapped[str | None] = mapped_column(EncryptedText)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     messages: Mapped[list[Message]] = relationship(back_populates="contact", order_by="Message.id")

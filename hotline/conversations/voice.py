@@ -74,6 +74,17 @@ CALLBACK_JOB = "alerts.notify_callback"
 ENDED = frozenset({"completed", "busy", "failed", "no-answer", "canceled"})
 
 
+class NeedsSession(Exception):
+    """A step run on a plain copy of the call's state (``voice_quick``) reached work that
+    needs the database (ringing operators, the hold queue, a voicemail): run it the full
+    way instead. Raised before anything is changed."""
+
+
+def _needs_session(contact: object) -> None:
+    if not isinstance(contact, Contact):
+        raise NeedsSession()
+
+
 def _other(language: str) -> str:
     return "en" if language == "vi" else "vi"
 
@@ -308,7 +319,8 @@ def _stored_place(contact: Contact) -> object | None:
 def place_result(contact: Contact, found: object | None) -> list[VoiceAction]:
     """Read out the chosen service point's name and phone (the provincial centre when the
     place stays unknown)."""
-    decision = decide(found, risk="high")
+    # A step run by ``voice_quick`` read the directory's version with the call's state.
+    decision = decide(found, risk="high", version=getattr(contact, "directory_version", None))
     codes = decision.place.commune_codes
     contact.commune_code = codes[0] if len(codes) == 1 else None
     contact.district_code = (
@@ -353,6 +365,7 @@ def goodbye(contact: Contact) -> list[VoiceAction]:
 def dial(contact: Contact) -> list[VoiceAction]:
     """The caller asked for a counsellor: ring every on-duty, available operator at once
     (each screened); all of them busy → hold; nobody who could answer → voicemail."""
+    _needs_session(contact)
     if contact.counsellor_requested_at is None:
         contact.counsellor_requested_at = utcnow()
     phones = calls.phones_to_ring(contact.caller_number, MAX_RING)
@@ -674,6 +687,7 @@ def call_status(
     if status not in ENDED or contact.ended_at is not None:
         return True
     contact.ended_at = utcnow()
+    contact.answer_key = contact.answer = None  # no step comes after the end
     if duration.isdigit():
         contact.duration_seconds = int(duration)
     if contact.status == "fallback":

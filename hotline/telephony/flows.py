@@ -52,6 +52,10 @@ class Flows:
     #: A delivery report for a message the service sent: (provider id, status, error code).
     message_status: Callable[[str, str, str], bool]
     voice: VoiceFlow
+    #: A caller's menu step answered from the call's state alone, committed: (provider,
+    #: call id, step or None for the incoming call, form, receipt key, render(step count,
+    #: actions) → answer) → the answer, or None when the step must run the full way.
+    quick_voice: Callable[..., str | None] = lambda *_args: None
 
 
 @dataclass(frozen=True)

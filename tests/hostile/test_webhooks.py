@@ -163,6 +163,9 @@ def test_hostile_bodies_on_main_webhooks(hostile_twilio, client, caplog, path):
                 select(InboundJournal.error).where(InboundJournal.processed_at.is_(None))
             ).all()
         assert left == []
+    elif path == "/twilio/voice":
+        with app.app_context():  # the signed calls were recorded, with their answers
+            assert row_counts(("contact",))["contact"] > 0
     elif path != "/twilio/status":
         with app.app_context():  # the signed requests did reach the flows
             assert row_counts(("contact", "webhook_receipt"))["webhook_receipt"] > 0

@@ -9,6 +9,7 @@ changes nothing.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from functools import lru_cache
 from urllib.parse import parse_qs
 
 from flask import current_app, has_request_context, request
@@ -86,9 +87,22 @@ def _step_url(n: int) -> Callable[[str], str]:
 
 
 def _render(contact, actions) -> str:
-    return twiml.render_voice(
-        actions, _step_url(contact.step_count), status_url=public_url(STATUS_PATH)
-    )
+    return _render_step(contact.step_count, actions)
+
+
+def _render_step(n: int, actions) -> str:
+    return twiml.render_voice(actions, _step_url(n), status_url=public_url(STATUS_PATH))
+
+
+def _render_menu(n: int, actions) -> str:
+    """A menu step's TwiML, from a cache: the same prompts at the same step render alike
+    (menu steps dial no one, so no phone number is kept here)."""
+    return _rendered(tuple(actions), n, public_url(""))
+
+
+@lru_cache(maxsize=512)
+def _rendered(actions: tuple, n: int, _base: str) -> str:
+    return _render_step(n, list(actions))
 
 
 def voice_start(form: Mapping[str, str]) -> str:
@@ -98,13 +112,18 @@ def voice_start(form: Mapping[str, str]) -> str:
     if not sid:
         return twiml.fallback_voice()
 
+    key = f"voice:{sid}:start"
+    quick = flows().quick_voice(PROVIDER, sid, None, form, key, _render_menu)
+    if quick is not None:
+        return quick
+
     def work() -> str:
         contact, _new = flows().voice.incoming_call(
             PROVIDER, sid, form.get("From") or "", form.get("To") or ""
         )
         return _render(contact, flows().voice.start(contact))
 
-    return _once(f"voice:{sid}:start", work)
+    return _once(key, work)
 
 
 def voice_step(step: str, form: Mapping[str, str], query: str) -> str:
@@ -135,6 +154,10 @@ def voice_step(step: str, form: Mapping[str, str], query: str) -> str:
         return _once(f"voice-leg:{sid}:{step}?{query[:120]}", leg_work)
     if step not in flows().voice.STEPS:
         return twiml.fallback_voice()
+    key = f"voice:{sid}:{step}?{query[:120]}"
+    quick = flows().quick_voice(PROVIDER, sid, step, form, key, _render_menu)
+    if quick is not None:
+        return quick
 
     def work() -> str:
         contact, _new = flows().voice.incoming_call(
@@ -143,7 +166,7 @@ def voice_step(step: str, form: Mapping[str, str], query: str) -> str:
         fields = {**form, "_leg": params.get("l", "")}
         return _render(contact, flows().voice.run_step(contact, step, fields))
 
-    return _once(f"voice:{sid}:{step}?{query[:120]}", work)
+    return _once(key, work)
 
 
 def status(form: Mapping[str, str]) -> bool:

@@ -1,0 +1,185 @@
+"""Profile (DESIGN §10, issue 16): SQL statements and CPU time per webhook request, in one
+process, without the network — what each request costs the server, not its latency.
+
+    .venv/bin/python bench/webhook_profile.py [--requests 300] [--database-url URL]
+        [--top 0]
+
+It prepares a private instance like ``bench/webhook_bench.py`` (SQLite file in a temporary
+directory, or ``--database-url``: an empty database of your own; ``db upgrade``,
+``geo load``, ``demo load``), then posts signed requests through Flask's test client: SMS
+naming a place from a new sender each (each becomes a journal entry the worker would turn
+into a case), and calls: the incoming call (greeting) and its next two steps (the menu key
+2, the place keyed). It counts the SQL statements each kind of request runs (an engine
+event) and the process CPU time per request, and prints one table. ``--top N`` also prints
+the N most expensive functions of the SMS requests (cProfile, cumulative;
+``--profile voice`` for the calls' steps). The stored floor (``bench/floor_app.py``)
+is measured the same way first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PUBLIC = "https://hotline.bench"
+
+
+def prepare(database_url: str | None) -> dict[str, str]:
+    from hotline.dev.embedded import start_embedded_redis
+
+    instance = Path(tempfile.mkdtemp(prefix="webhook-profile-"))
+    _valkey, redis_url = start_embedded_redis()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "TEST_"))},
+        "HOTLINE_ENV": "development",
+        "HOTLINE_INSTANCE_PATH": str(instance),
+        "DATABASE_URL": database_url or f"sqlite:///{instance / 'profile.sqlite3'}",
+        "REDIS_URL": redis_url,
+        "PUBLIC_BASE_URL": PUBLIC,
+    }
+    flask = str(Path(sys.executable).parent / "flask")
+    for command in (["db", "upgrade"], ["geo", "load"], ["demo", "load"]):
+        subprocess.run(
+            [flask, "--app", "app", *command],
+            cwd=ROOT,
+            env=env,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return env
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--database-url")
+    parser.add_argument("--top", type=int, default=0)
+    parser.add_argument("--profile", choices=("sms", "voice"), default="sms")
+    args = parser.parse_args()
+    os.environ.update(prepare(args.database_url))
+    from cryptography.fernet import Fernet
+    from sqlalchemy import event
+
+    from config import DEV_TWILIO_ACCOUNT_SID, DEV_TWILIO_AUTH_TOKEN
+
+    os.environ.update(
+        FLOOR_DATABASE_URL=os.environ["DATABASE_URL"],
+        FLOOR_KEY=Fernet.generate_key().decode(),
+        FLOOR_PUBLIC_BASE_URL=PUBLIC,
+        FLOOR_AUTH_TOKEN=DEV_TWILIO_AUTH_TOKEN,
+    )
+    from app import app
+    from bench.floor_app import app as floor_app
+    from bench.floor_app import engine as floor_engine
+    from hotline.telephony.twilio.signature import sign
+    from models import db
+
+    token = app.config["TWILIO_AUTH_TOKEN"]
+    clients = {"hotline": app.test_client(), "floor": floor_app.test_client()}
+    client = clients["hotline"]
+    counted = [0]
+
+    def count(*_args, **_kwargs) -> None:
+        counted[0] += 1
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", count)
+    event.listen(floor_engine, "before_cursor_execute", count)
+
+    def post(path: str, form: dict[str, str], client=client) -> None:
+        url = PUBLIC + path
+        response = client.post(
+            path,
+            data=urlencode(form),
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Twilio-Signature": sign(url, form, token)},
+            base_url=PUBLIC,
+        )
+        assert response.status_code == 200, response.status_code
+
+    def sms(n: int) -> list[tuple[str, dict[str, str]]]:
+        return [
+            (
+                "/twilio/sms",
+                {
+                    "MessageSid": f"SM{n:032x}",
+                    "AccountSid": DEV_TWILIO_ACCOUNT_SID,
+                    "From": f"+849{n:08d}",
+                    "To": "+18001769",
+                    "Body": "Tôi ở Tiên Yên, chồng tôi đánh tôi, cần giúp đỡ",
+                    "NumMedia": "0",
+                },
+            )
+        ]
+
+    def call(n: int) -> list[tuple[str, dict[str, str]]]:
+        base = {
+            "CallSid": f"CA{n:032x}",
+            "AccountSid": DEV_TWILIO_ACCOUNT_SID,
+            "From": f"+848{n:08d}",
+            "To": "+18001769",
+            "CallStatus": "in-progress",
+            "Direction": "inbound",
+        }
+        return [
+            ("/twilio/voice", base),
+            ("/twilio/voice/menu?n=1", {**base, "Digits": "2"}),
+            ("/twilio/voice/place?n=2", {**base, "Digits": "3"}),
+        ]
+
+    rows = []
+    for kind, make in (("sms", sms), ("voice", call)):
+        cpu, sql = [], 0
+        for n in range(20 + args.requests):
+            path, form = make(20_000_000 + n)[0]
+            before, before_sql = time.process_time(), counted[0]
+            post(path, form, clients["floor"])
+            if n >= 20:
+                cpu.append(time.process_time() - before)
+                sql += counted[0] - before_sql
+        rows.append((f"floor ({kind})", sql / len(cpu), 1000 * sum(cpu) / len(cpu)))
+    profile = cProfile.Profile()
+    for kind, make in (("sms", sms), ("voice", call)):
+        for n in range(20):  # warm-up: caches, prepared statements, imports
+            for path, form in make(10_000_000 + n + (0 if kind == "sms" else 1_000_000)):
+                post(path, form)
+        per_step: dict[str, list[float]] = {}
+        statements: dict[str, int] = {}
+        for n in range(args.requests):
+            for i, (path, form) in enumerate(make(n + (0 if kind == "sms" else 5_000_000))):
+                name = f"{kind} step {i + 1}" if kind == "voice" else kind
+                before_sql, before_cpu = counted[0], time.process_time()
+                if kind == args.profile and args.top:
+                    profile.enable()
+                post(path, form)
+                if kind == args.profile and args.top:
+                    profile.disable()
+                per_step.setdefault(name, []).append(time.process_time() - before_cpu)
+                statements[name] = statements.get(name, 0) + counted[0] - before_sql
+        for name, cpu in per_step.items():
+            rows.append((name, statements[name] / len(cpu), 1000 * sum(cpu) / len(cpu)))
+    dialect = args.database_url.split(":")[0] if args.database_url else "sqlite"
+    print(f"\n{dialect}: {args.requests} requests of each kind (after 20 warm-up)")
+    print(f"{'request':<16}{'statements':>12}{'CPU ms':>10}")
+    for name, stmts, cpu in rows:
+        print(f"{name:<16}{stmts:>12.1f}{cpu:>10.2f}")
+    if args.top:
+        out = io.StringIO()
+        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(args.top)
+        print(out.getvalue())
+
+
+if __name__ == "__main__":
+    main()
