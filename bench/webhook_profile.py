@@ -67,6 +67,7 @@ def main() -> None:
     parser.add_argument("--database-url")
     parser.add_argument("--top", type=int, default=0)
     parser.add_argument("--profile", choices=("sms", "voice"), default="sms")
+    parser.add_argument("--callees", help="also print what functions matching this call")
     args = parser.parse_args()
     os.environ.update(prepare(args.database_url))
     from cryptography.fernet import Fernet
@@ -177,7 +178,10 @@ def main() -> None:
         print(f"{name:<16}{stmts:>12.1f}{cpu:>10.2f}")
     if args.top:
         out = io.StringIO()
-        pstats.Stats(profile, stream=out).sort_stats("cumulative").print_stats(args.top)
+        stats = pstats.Stats(profile, stream=out).sort_stats("cumulative")
+        stats.print_stats(args.top)
+        if args.callees:
+            stats.print_callees(args.callees)
         print(out.getvalue())
 
 

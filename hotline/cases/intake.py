@@ -117,12 +117,24 @@ def new_reference() -> str:
     return f"QN{now:%y%m}-{tail}"
 
 
+#: Reason texts by their parts (a few hundred kinds of decision; the webhook routes every
+#: SMS naming a place, and rendering both languages each time was a tenth of its time).
+_reasons: dict[str, dict[str, str]] = {}
+MAX_REASONS = 2048
+
+
 def _reason_texts(decision: Decision) -> dict[str, str]:
-    texts = {}
-    for lang in ("vi", "en"):
-        with force_locale(lang):
-            texts[lang] = decision.reason(_)
-    return texts
+    key = repr(decision.reason_parts)
+    texts = _reasons.get(key)
+    if texts is None:
+        texts = {}
+        for lang in ("vi", "en"):
+            with force_locale(lang):
+                texts[lang] = decision.reason(_)
+        if len(_reasons) >= MAX_REASONS:
+            _reasons.clear()
+        _reasons[key] = texts
+    return dict(texts)
 
 
 def routing_record(decision: Decision) -> dict[str, Any]:

@@ -6,12 +6,14 @@ its own loop; see :mod:`hotline.jobs.worker` and :mod:`hotline.jobs.periodic`.
 
 import contextlib
 import logging
+import threading
 import time
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from hotline.conversations.wake import start_listener
 from hotline.jobs.queue import QUEUES, redis_connection
 from hotline.jobs.worker import REDIS_DOWN, HotlineWorker
 
@@ -26,6 +28,17 @@ log = logging.getLogger(__name__)
 def worker_command(burst: bool) -> None:
     """Run an RQ worker (with scheduler) on the queues: alerts, default, reports."""
     conn = redis_connection(current_app)
+    stop = threading.Event()
+    if not burst:
+        # PostgreSQL: a recorded message wakes this worker at once (the poll stays).
+        start_listener(current_app._get_current_object(), stop)  # type: ignore[attr-defined]
+    try:
+        _work(conn, burst)
+    finally:
+        stop.set()
+
+
+def _work(conn, burst: bool) -> None:
     while True:
         worker = None
         with contextlib.suppress(*REDIS_DOWN):  # starting, or RQ's teardown, without Redis

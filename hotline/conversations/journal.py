@@ -16,7 +16,7 @@ import logging
 from datetime import datetime, timedelta
 
 from flask_babel import force_locale
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from hotline.cases.intake import CaseInput, create_case, routing_record
 from hotline.conversations.sms import (
@@ -88,6 +88,14 @@ def process_entry(entry_id: int) -> int:
                 )
             )
         else:
+            # No sender to lock by: lock the entry itself (a row lock on PostgreSQL, the
+            # write lock on SQLite), so two processors never both make its rows.
+            db.session.execute(
+                update(InboundJournal)
+                .where(InboundJournal.id == entry_id)
+                .values(attempts=InboundJournal.attempts)
+                .execution_options(synchronize_session=False)
+            )
             db.session.refresh(entry)
             entries = [entry] if entry.processed_at is None else []
         for item in entries:

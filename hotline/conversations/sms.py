@@ -234,15 +234,25 @@ def _state_from(snap, caller_hash: str | None, now) -> SenderState:
     )
 
 
-def hold_sender(caller_hash: str) -> None:
+#: PostgreSQL notification channel: a message was recorded in the journal (delivered at
+#: commit); the worker's listener processes it at once (``hotline.conversations.wake``).
+JOURNAL_CHANNEL = "hotline_journal"
+
+
+_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+_LOCK_AND_NOTIFY = text(f"SELECT pg_advisory_xact_lock(:key), pg_notify('{JOURNAL_CHANNEL}', '')")
+
+
+def hold_sender(caller_hash: str, *, notify: bool = False) -> None:
     """Wait for, then hold until commit, this sender's lock: two messages from one number
     handled at once would otherwise both read the same state, and the worker would process
     one sender's messages out of order. On PostgreSQL a transaction-scoped advisory lock
     keyed by the number's hash (one statement); elsewhere a ``SenderLock`` row inserted and
     deleted in the transaction (nothing stays stored)."""
     if db.session.get_bind().dialect.name == "postgresql":
+        # With ``notify`` (the webhook) the same statement tells the worker, at commit.
         db.session.execute(
-            text("SELECT pg_advisory_xact_lock(:key)"), {"key": int(caller_hash[:15], 16)}
+            _LOCK_AND_NOTIFY if notify else _LOCK, {"key": int(caller_hash[:15], 16)}
         )
         return
     lock = SenderLock.__table__
@@ -381,7 +391,7 @@ def _take(msg: InboundSms) -> str:
     body = _normalise(msg.body or "")
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if caller_hash and postgres:
-        hold_sender(caller_hash)
+        hold_sender(caller_hash, notify=True)
     snap = _snapshot(msg.provider, msg.sid, caller_hash)
     answered = _answer_in(snap)
     if answered is not None:

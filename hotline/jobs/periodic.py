@@ -31,13 +31,16 @@ class Periodic:
     job: str  # a registered job name; the function takes no arguments
     interval: float  # seconds
     inline: bool = True
+    #: Also run, whatever its interval, in a tick where an earlier task did something
+    #: (the relay right after the journal made an alert: it reaches RQ at once).
+    after_work: bool = False
 
 
 #: The schedule. Intervals are upper bounds on lateness, not exact times.
 PERIODIC: list[Periodic] = [
-    Periodic("jobs.relay", 0.1),
     # Journal-first intake: the rows of messages the webhooks recorded (docs/conversations.md).
     Periodic("conversations.process_journal", 0.1),
+    Periodic("jobs.relay", 0.1, after_work=True),
     Periodic("jobs.reconcile", 2),
     Periodic("alerts.escalate_due", 2),
     Periodic("followups.tick", 15),
@@ -129,7 +132,7 @@ def tick(*, burst: bool = False) -> int:
             continue
         try:
             spec = registry.get(task.job)
-            if not burst and not _due(task):
+            if not burst and not (task.after_work and done) and not _due(task):
                 continue
             if task.inline:
                 result = spec.fn()

@@ -239,3 +239,70 @@ def test_processed_entries_are_deleted_after_a_week(twilio, directory):
     left = db.session.scalars(select(InboundJournal.provider_sid)).all()
     assert left == ["SM" + "e" * 32]  # never one the worker has not made into rows
     assert count(Message) == 2  # the conversation keeps the messages
+
+
+def test_two_processors_at_once_make_each_entry_once(app, twilio, directory):
+    """Workers (and the PostgreSQL listener) may process the journal at the same moment;
+    messages from withheld numbers have no sender lock: each entry is locked itself."""
+    import threading
+
+    for n in range(12):
+        twilio.sms(PLACE, f"SM{n:030d}ww", sender="", process=False)
+    db.session.commit()
+    barrier = threading.Barrier(3)
+
+    def run() -> None:
+        with app.app_context():
+            barrier.wait()
+            process_journal()
+
+    threads = [threading.Thread(target=run) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    db.session.remove()
+    inbound = Counter(
+        db.session.scalars(select(Message.provider_sid).where(Message.direction == "in"))
+    )
+    assert len(inbound) == 12 and set(inbound.values()) == {1}
+    assert count(Contact) == 12 and count(Case) == 12 and count(Alert) == 12
+    # … and neither stumbled on the other's work (a failed attempt is logged as an error).
+    assert db.session.scalars(select(InboundJournal.error)).all() == [None] * 12
+
+
+def test_a_recorded_message_wakes_the_listener_at_once(app, twilio, directory):
+    """PostgreSQL: the webhook's NOTIFY wakes the worker's listener, which makes the case
+    and hands the alert to the queue without waiting for the worker's poll (no worker and
+    no poll run here: only the listener can have done it)."""
+    import threading
+
+    from hotline.conversations.wake import start_listener
+    from hotline.jobs.queue import redis_connection
+    from hotline.jobs.relay import job_id
+    from models import OutboxItem
+
+    stop = threading.Event()
+    listener = start_listener(app, stop)
+    if db.engine.dialect.name != "postgresql":
+        assert listener is None  # SQLite: the worker's poll alone
+        return
+    try:
+        time.sleep(0.5)  # listening
+        twilio.sms(PLACE, "SM" + "w" * 32, process=False)
+        wait_for(lambda: count(Case) == 1, timeout=10, interval=0.02)
+        wait_for(
+            lambda: (
+                db.session.scalars(
+                    select(OutboxItem.status).where(OutboxItem.job == "alerts.send")
+                ).all()
+                == ["enqueued"]
+            ),
+            timeout=10,
+        )
+        (item,) = db.session.scalars(select(OutboxItem).where(OutboxItem.job == "alerts.send"))
+        assert redis_connection(app).exists(f"rq:job:{job_id(item)}")
+    finally:
+        stop.set()
+        listener.join(timeout=5)
+    assert not listener.is_alive()
