@@ -42,6 +42,8 @@ class FakeZalo:
     failures: list[int] = field(default_factory=list)
     #: Seconds each refresh takes (widens the window for concurrent refreshes).
     refresh_delay: float = 0.0
+    #: How many of the next refreshes answer HTTP 503 (before looking at the request).
+    refresh_outages: int = 0
     _spent: set[str] = field(default_factory=set)
     _server: ThreadingHTTPServer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -111,6 +113,10 @@ class FakeZalo:
         if self.refresh_delay:
             time.sleep(self.refresh_delay)
         with self._lock:
+            if self.refresh_outages > 0:
+                self.refresh_outages -= 1
+                self.refreshes.append((presented, False))
+                return 503, {"message": "service unavailable"}
             ok = (
                 headers.get("secret_key") == self.app_secret
                 and form.get("app_id") == self.app_id
@@ -135,7 +141,7 @@ class FakeZalo:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's name
+            def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 if self.path == "/v3.0/oa/message/cs":
                     status, answer = fake._message(self.headers, body)
