@@ -170,6 +170,8 @@ def process_event(payload: Any) -> str:
     if not isinstance(payload, dict):
         return "invalid"
     event = payload.get("event_name")
+    if not isinstance(event, str):
+        return "invalid"
     if event in MESSAGE_EVENTS:
         message = parse_message(payload)
         if message is None:
