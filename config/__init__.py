@@ -241,6 +241,8 @@ class BaseConfig:
             "TRUSTED_PROXY_HOPS": proxy_hops,
             # Inbound SMS from a local carrier gateway; unset = that endpoint is off.
             "SMS_GATEWAY_SECRET": get("SMS_GATEWAY_SECRET") or None,
+            # Zalo Official Account (docs/zalo.md); unset secret = /zalo/webhook is off.
+            **zalo_settings(get),
             "REPORTING_URL": get("REPORTING_URL") or None,
             "REPORTING_SECRET": get("REPORTING_SECRET") or None,
             "REPORTING_FORMAT": reporting_format,
@@ -266,6 +268,21 @@ class BaseConfig:
             "SESSION_COOKIE_SECURE": production,
             "PREFERRED_URL_SCHEME": "https" if production else "http",
         }
+
+
+def zalo_settings(get: Callable[[str], str]) -> dict[str, Any]:
+    """The Zalo OA channel's settings (DESIGN.md section 14)."""
+    return {
+        "ZALO_APP_ID": get("ZALO_APP_ID") or None,
+        "ZALO_OA_SECRET_KEY": get("ZALO_OA_SECRET_KEY") or None,
+        "ZALO_APP_SECRET": get("ZALO_APP_SECRET") or None,
+        "ZALO_API_BASE_URL": (get("ZALO_API_BASE_URL") or "https://openapi.zalo.me").rstrip("/"),
+        "ZALO_OAUTH_BASE_URL": (get("ZALO_OAUTH_BASE_URL") or "https://oauth.zaloapp.com").rstrip(
+            "/"
+        ),
+        "ZALO_ACCESS_TOKEN": get("ZALO_ACCESS_TOKEN") or None,
+        "ZALO_REFRESH_TOKEN": get("ZALO_REFRESH_TOKEN") or None,
+    }
 
 
 class DevelopmentConfig(BaseConfig):

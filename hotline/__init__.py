@@ -73,6 +73,7 @@ def register_blueprints(app: Flask) -> None:
     from hotline.alerts import page as alert_page
     from hotline.api import stats as stats_api
     from hotline.dev import phone as dev_phone
+    from hotline.dev import zalo_phone  # noqa: F401 - adds /dev/phone/zalo to dev_phone.bp
     from hotline.stats.rollup import init_rollup
     from hotline.telephony import setup as telephony
     from hotline.web import (

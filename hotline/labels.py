@@ -17,6 +17,7 @@ LABELS: dict[str, dict[str, object]] = {
     "channel": {
         "voice": _l("Call"),
         "sms": _l("SMS"),
+        "zalo": _l("Zalo"),  # a conversation's channel only (a case from Zalo is "other")
         "walk_in": _l("Walk-in"),
         "other": _l("Other"),
     },

@@ -38,6 +38,7 @@ from models.stats import ReportPush, StatDirtyDay, StatRollup, SuppressionPatter
 from models.telephony import DevOutboxMessage, WebhookReceipt  # noqa: E402
 from models.users import ApiToken, User, user_service_point  # noqa: E402
 from models.workspace import CaseNote, Task  # noqa: E402
+from models.zalo import ZaloToken  # noqa: E402
 
 __all__ = [
     "Alert",
@@ -74,6 +75,7 @@ __all__ = [
     "User",
     "UserSession",
     "WebhookReceipt",
+    "ZaloToken",
     "db",
     "user_service_point",
 ]

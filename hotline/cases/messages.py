@@ -27,12 +27,16 @@ from hotline.jobs.delivery import send_once
 from hotline.jobs.outbox import add_work
 from hotline.telephony.outbound import is_opted_out
 from hotline.telephony.segments import segments
+from hotline.telephony.zalo import api as zalo_api
 from models import Case, Contact, Message, OutboundSms, User, db
 from models.types import utcnow
 
 SEND_REPLY_JOB = "cases.send_reply"
 #: The survivor's own message opens a reply window this long.
 REPLY_WINDOW = timedelta(hours=24)
+#: On Zalo the window is the OA's customer-service window (DESIGN.md section 14).
+ZALO_REPLY_WINDOW = timedelta(hours=48)
+REPLY_WINDOWS = {"sms": REPLY_WINDOW, "zalo": ZALO_REPLY_WINDOW}
 MAX_REPLY = 640
 
 #: Why a reply is refused: the API's ``reason`` code and the words an operator reads.
@@ -55,6 +59,24 @@ REASONS = {
 }
 
 
+#: The same reasons for a survivor who wrote by Zalo (its window is 48 hours).
+ZALO_REASONS = {
+    **REASONS,
+    "opted_out": _l(
+        "This Zalo user asked for no more messages (STOP) or unfollowed. Nothing can be "
+        "sent until they send START."
+    ),
+    "no_consent": _l(
+        "The survivor has not written on Zalo in the last 48 hours and did not agree to be "
+        "contacted. Wait for them to write again."
+    ),
+    "no_channel": _l(
+        "The survivor has not written on Zalo in the last 48 hours and did not choose SMS "
+        "as a safe way to contact them."
+    ),
+}
+
+
 class ReplyRefused(Exception):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(reason)
@@ -73,7 +95,13 @@ class ReplyTarget:
 
 def _conversation(case: Case) -> Contact | None:
     contact = db.session.get(Contact, case.contact_id) if case.contact_id else None
-    return contact if contact is not None and contact.channel == "sms" else None
+    return contact if contact is not None and contact.channel in REPLY_WINDOWS else None
+
+
+def _own_opted_out(contact: Contact) -> bool:
+    if contact.channel == "zalo":
+        return zalo_api.is_opted_out(contact.caller_number)
+    return is_opted_out(contact.caller_number)
 
 
 def _last_inbound(contact: Contact) -> datetime | None:
@@ -85,8 +113,9 @@ def _last_inbound(contact: Contact) -> datetime | None:
     )
 
 
-def _refusal(reason: str, case: Case) -> ReplyRefused:
-    return ReplyRefused(reason, str(REASONS[reason]) % {"hours": case.safe_hours or "—"})
+def _refusal(reason: str, case: Case, contact: Contact | None = None) -> ReplyRefused:
+    reasons = ZALO_REASONS if contact is not None and contact.channel == "zalo" else REASONS
+    return ReplyRefused(reason, str(reasons[reason]) % {"hours": case.safe_hours or "—"})
 
 
 def reply_target(case: Case, now: datetime | None = None) -> ReplyTarget:
@@ -95,16 +124,17 @@ def reply_target(case: Case, now: datetime | None = None) -> ReplyTarget:
     contact = _conversation(case)
     own_opted_out = False
     if contact is not None and contact.caller_number:
-        own_opted_out = is_opted_out(contact.caller_number)
+        own_opted_out = _own_opted_out(contact)
         last = _last_inbound(contact)
-        if last is not None and now - last < REPLY_WINDOW and not own_opted_out:
-            return ReplyTarget("conversation", contact, until=last + REPLY_WINDOW)
+        window = REPLY_WINDOWS[contact.channel]
+        if last is not None and now - last < window and not own_opted_out:
+            return ReplyTarget("conversation", contact, until=last + window)
     reason = _safe_contact_problem(case, now)
     if reason is None:
         return ReplyTarget("safe_contact", None)
     if own_opted_out:
         reason = "opted_out"
-    raise _refusal(reason, case)
+    raise _refusal(reason, case, contact)
 
 
 def _safe_contact_problem(case: Case, now: datetime) -> str | None:
@@ -188,10 +218,13 @@ def deliver_reply(message_id: int) -> str:
     if message.status != "pending":
         return message.status
     case = db.session.get(Case, message.case_id)
+    send = None
     if message.contact_id is not None:
         contact = db.session.get(Contact, message.contact_id)
         to = contact.caller_number if contact else None
         language = contact.language if contact else "vi"
+        if contact is not None and contact.channel == "zalo":
+            send = zalo_api.send_message  # refuses a user who opted out
     else:
         to, language = case.safe_phone, "vi"
         if (problem := _safe_contact_problem(case, utcnow())) is not None:
@@ -219,5 +252,6 @@ def deliver_reply(message_id: int) -> str:
             recipient="survivor",
             case_id=case.id,
             mirror=mirror,
+            send=send,
         )
     return delivery.status

@@ -160,14 +160,14 @@ def _conversation(entry: InboundJournal) -> Contact:
     if not decision.get("new") and entry.sender_hash:
         contact = db.session.scalar(
             select(Contact)
-            .where(Contact.channel == "sms", Contact.caller_hash == entry.sender_hash)
+            .where(Contact.channel == entry.channel, Contact.caller_hash == entry.sender_hash)
             .order_by(Contact.id.desc())
             .limit(1)
         )
         if contact is not None:
             return contact
     contact = Contact(
-        channel="sms",
+        channel=entry.channel or "sms",
         provider=entry.provider,
         caller_number=entry.sender,
         caller_hash=entry.sender_hash,
@@ -251,18 +251,25 @@ def _latest(a: datetime | None, b: datetime) -> datetime:
     return b if a is None or b > a else a
 
 
+#: A conversation's channel → the case's ``channel`` in the API and reports, whose contract
+#: (DESIGN.md sections 7 and 9) knows ``voice|sms|walk_in|other``: a Zalo case is ``other``
+#: (its conversation, ``Contact.channel`` ``zalo``, shows operators it came by Zalo).
+CASE_CHANNELS = {"sms": "sms", "zalo": "other"}
+
+
 def _route(contact: Contact, routing: dict, *, place_found: bool) -> None:
     """Create the conversation's case with the recorded routing; an operator completes a
     case that reached the provincial centre without a place."""
     data = CaseInput(
-        channel="sms",
+        channel=CASE_CHANNELS.get(contact.channel, "other"),
         risk="high",
         consent_referral=True,
         consent_follow_up=False,
         consent_reporting=False,
     )
     db.session.flush()  # the contact's id, before the case refers to it
-    case, _decision = create_case(data, actor="sms", contact=contact, routing=routing)
+    actor = "zalo" if contact.channel == "zalo" else "sms"
+    case, _decision = create_case(data, actor=actor, contact=contact, routing=routing)
     if not place_found:
         open_task("sms_unrouted", f"contact:{contact.id}", case_id=case.id, contact_id=contact.id)
     contact.status = "routed"

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 
 from hotline.alerts.acknowledge import try_sms_acknowledgement
 from hotline.cases.intake import routing_record
-from hotline.conversations.callers import caller_identity
+from hotline.conversations.callers import sender_identity
 from hotline.conversations.pending import candidates_from, candidates_record
 from hotline.directory.decisions import decide
 from hotline.phones import public_phone
@@ -126,8 +126,7 @@ class SenderState:
 #: directory's version, and the sender's latest unprocessed journal entry and latest
 #: conversation. Written out once (plain SQL both databases run) with typed columns, so
 #: decryption, JSON and timestamps are handled as for the ORM's own reads.
-_SNAPSHOT = text(
-    """
+_SNAPSHOT_SQL = """
     SELECT
       (SELECT reply FROM inbound_journal
         WHERE provider = :provider AND provider_sid = :sid) AS answer,
@@ -144,20 +143,21 @@ _SNAPSHOT = text(
         WHERE sender_hash = :sender AND processed_at IS NULL
         ORDER BY id DESC LIMIT 1) AS entry_at,
       (SELECT max(id) FROM inbound_journal WHERE sender_hash = :sender) AS latest_id,
-      (SELECT id FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+      (SELECT id FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
         ORDER BY id DESC LIMIT 1) AS contact_id,
-      (SELECT status FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+      (SELECT status FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
         ORDER BY id DESC LIMIT 1) AS contact_status,
-      (SELECT language FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+      (SELECT language FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
         ORDER BY id DESC LIMIT 1) AS contact_language,
-      (SELECT place_asks FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+      (SELECT place_asks FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
         ORDER BY id DESC LIMIT 1) AS contact_place_asks,
-      (SELECT pending_places FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+      (SELECT pending_places FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
         ORDER BY id DESC LIMIT 1) AS contact_pending_places,
-      (SELECT updated_at FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+      (SELECT updated_at FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
         ORDER BY id DESC LIMIT 1) AS contact_updated_at
     """
-).columns(
+
+_SNAPSHOT_COLUMNS = dict(
     answer=EncryptedText(),
     receipt=EncryptedText(),
     receipt_type=String(),
@@ -176,26 +176,32 @@ _SNAPSHOT = text(
 
 #: After the INSERT (SQLite, under its write lock): whether the sender's conversation
 #: moved on since the snapshot — another message recorded, or the conversation changed.
-_OVERTAKEN = text(
-    """
+_OVERTAKEN_SQL = """
     SELECT
       (SELECT count(id) FROM inbound_journal
         WHERE sender_hash = :sender AND id > :seen AND id < :new) AS newer,
-      (SELECT id FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+      (SELECT id FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
         ORDER BY id DESC LIMIT 1) AS contact_id,
-      (SELECT status FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+      (SELECT status FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
         ORDER BY id DESC LIMIT 1) AS contact_status,
-      (SELECT place_asks FROM contact WHERE channel = 'sms' AND caller_hash = :sender
+      (SELECT place_asks FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
         ORDER BY id DESC LIMIT 1) AS contact_place_asks
     """
-)
+
+#: Written channels whose conversations the flow runs; each has its own two statements
+#: (the channel is a literal in them, so the SMS statements are what they always were).
+CHANNELS = ("sms", "zalo")
+_SNAPSHOTS = {
+    c: text(_SNAPSHOT_SQL.format(channel=c)).columns(**_SNAPSHOT_COLUMNS) for c in CHANNELS
+}
+_OVERTAKENS = {c: text(_OVERTAKEN_SQL.format(channel=c)) for c in CHANNELS}
 _INSERT = insert(InboundJournal.__table__)
 
 
-def _snapshot(provider: str, sid: str, caller_hash: str | None):
-    """What the webhook reads (see :data:`_SNAPSHOT`)."""
+def _snapshot(provider: str, sid: str, caller_hash: str | None, channel: str = "sms"):
+    """What the webhook reads (see :data:`_SNAPSHOT_SQL`)."""
     return db.session.execute(
-        _SNAPSHOT,
+        _SNAPSHOTS[channel],
         {
             "provider": provider,
             "sid": sid[:64],
@@ -354,7 +360,7 @@ def handle_sms(msg: InboundSms) -> str:
         except IntegrityError:
             # The same message is being (or was just) handled by another worker.
             db.session.rollback()
-            snap = _snapshot(msg.provider, msg.sid, None)
+            snap = _snapshot(msg.provider, msg.sid, None, msg.channel)
             db.session.rollback()
             answered = _answer_in(snap)
             if answered is None:
@@ -387,19 +393,19 @@ def _reply_of_receipt(response: str, content_type: str) -> str | None:
 
 def _take(msg: InboundSms) -> str:
     now = utcnow()
-    number, caller_hash = caller_identity(msg.sender)
+    number, caller_hash = sender_identity(msg.channel, msg.sender)
     body = _normalise(msg.body or "")
     postgres = db.session.get_bind().dialect.name == "postgresql"
     if caller_hash and postgres:
         hold_sender(caller_hash, notify=True)
-    snap = _snapshot(msg.provider, msg.sid, caller_hash)
+    snap = _snapshot(msg.provider, msg.sid, caller_hash, msg.channel)
     answered = _answer_in(snap)
     if answered is not None:
         return answered
     values: dict[str, Any] = {
         "provider": msg.provider,
         "provider_sid": msg.sid[:64],
-        "channel": "sms",
+        "channel": msg.channel,
         "sender_hash": caller_hash,
         "sender": number,
         "to_number": (msg.to or "")[:32] or None,
@@ -407,7 +413,7 @@ def _take(msg: InboundSms) -> str:
         "media_count": max(0, msg.media_count),
         "received_at": now,
     }
-    if number is not None:
+    if number is not None and msg.channel == "sms":
         # A duty social worker acting on an alert is not a caller: done here and now.
         ack = try_sms_acknowledgement(number, body)
         if ack is not None:
@@ -445,7 +451,8 @@ def _take(msg: InboundSms) -> str:
         # The conversation itself may have moved on too (the place-question timeout
         # routes it without a journal entry).
         check = db.session.execute(
-            _OVERTAKEN, {"sender": caller_hash, "seen": snap.latest_id or 0, "new": new_id}
+            _OVERTAKENS[msg.channel],
+            {"sender": caller_hash, "seen": snap.latest_id or 0, "new": new_id},
         ).one()
         seen = (snap.contact_id, snap.contact_status, snap.contact_place_asks)
         if (

@@ -8,6 +8,7 @@ from flask_babel import force_locale
 
 from hotline.audit import record_event
 from hotline.followups.schedule import SEND_JOB, follow_up_text, next_safe_moment
+from hotline.followups.zalo import by_zalo, send_by_zalo
 from hotline.jobs import registry
 from hotline.jobs.delivery import send_once
 from hotline.jobs.outbox import add_work
@@ -64,6 +65,11 @@ def send_follow_up(follow_up_id: int) -> str:
         log.info("follow-up %s: outside safe hours, waits", follow_up.id)
         return "waiting"
 
+    contact = db.session.get(Contact, case.contact_id) if case.contact_id else None
+    if by_zalo(case, contact):
+        with force_locale(contact.language if contact.language in ("vi", "en") else "vi"):
+            return send_by_zalo(follow_up, case, contact, now)
+
     if case.safe_channel == "call":
         # Calls are made by people: it becomes a task on the operators' board.
         follow_up.channel = "call"
@@ -88,7 +94,6 @@ def send_follow_up(follow_up_id: int) -> str:
         elif row.status == "failed":
             follow_up.status = "cancelled" if row.error_code == "opted-out" else "failed"
 
-    contact = db.session.get(Contact, case.contact_id) if case.contact_id else None
     lang = contact.language if contact and contact.language in ("vi", "en") else "vi"
     with force_locale(lang):
         delivery = send_once(

@@ -55,8 +55,9 @@ class RecordingUnavailable(Exception):
 class InboundSms:
     """One SMS as any adapter received it.
 
-    ``sender`` is the number as the provider gave it (any format, possibly empty);
-    ``sid`` is the provider's message id, which makes a redelivery recognisable.
+    ``sender`` is the number as the provider gave it (any format, possibly empty), or on
+    ``channel`` ``zalo`` the Zalo user id; ``sid`` is the provider's message id, which makes
+    a redelivery recognisable. The conversation is the same on every channel.
     """
 
     provider: str
@@ -65,6 +66,7 @@ class InboundSms:
     to: str = ""
     body: str = ""
     media_count: int = 0
+    channel: str = "sms"  # sms | zalo
 
 
 # Voice steps, provider-neutral: the flow (``hotline.voice``) returns a list of these and

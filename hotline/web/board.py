@@ -119,6 +119,10 @@ def _unseen_since(since):
     )
 
 
+#: Conversations in writing shown together (each row is labelled with its channel).
+WRITTEN_CHANNELS = ("sms", "zalo")
+
+
 def board_sections() -> dict[str, list]:
     since = utcnow() - BOARD_WINDOW
     no_case = ~exists().where(Case.contact_id == Contact.id)
@@ -133,7 +137,7 @@ def board_sections() -> dict[str, list]:
     sms = db.session.scalars(
         select(Contact)
         .where(
-            Contact.channel == "sms",
+            Contact.channel.in_(WRITTEN_CHANNELS),
             or_(
                 and_(Contact.started_at >= since, no_case, Contact.status != "closed"),
                 _unseen_since(since),
