@@ -130,31 +130,25 @@ _SNAPSHOT_SQL = """
     SELECT
       (SELECT reply FROM inbound_journal
         WHERE provider = :provider AND provider_sid = :sid) AS answer,
-      (SELECT response FROM webhook_receipt
-        WHERE provider = :provider AND "key" = :receipt_key) AS receipt,
-      (SELECT content_type FROM webhook_receipt
-        WHERE provider = :provider AND "key" = :receipt_key) AS receipt_type,
+      r.response AS receipt,
+      r.content_type AS receipt_type,
       (SELECT count(id) FROM service_point WHERE active) AS dir_count,
       (SELECT max(updated_at) FROM service_point WHERE active) AS dir_changed,
-      (SELECT decision FROM inbound_journal
-        WHERE sender_hash = :sender AND processed_at IS NULL
-        ORDER BY id DESC LIMIT 1) AS entry_decision,
-      (SELECT received_at FROM inbound_journal
-        WHERE sender_hash = :sender AND processed_at IS NULL
-        ORDER BY id DESC LIMIT 1) AS entry_at,
+      j.decision AS entry_decision,
+      j.received_at AS entry_at,
       (SELECT max(id) FROM inbound_journal WHERE sender_hash = :sender) AS latest_id,
-      (SELECT id FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
-        ORDER BY id DESC LIMIT 1) AS contact_id,
-      (SELECT status FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
-        ORDER BY id DESC LIMIT 1) AS contact_status,
-      (SELECT language FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
-        ORDER BY id DESC LIMIT 1) AS contact_language,
-      (SELECT place_asks FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
-        ORDER BY id DESC LIMIT 1) AS contact_place_asks,
-      (SELECT pending_places FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
-        ORDER BY id DESC LIMIT 1) AS contact_pending_places,
-      (SELECT updated_at FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
-        ORDER BY id DESC LIMIT 1) AS contact_updated_at
+      c.id AS contact_id,
+      c.status AS contact_status,
+      c.language AS contact_language,
+      c.place_asks AS contact_place_asks,
+      c.pending_places AS contact_pending_places,
+      c.updated_at AS contact_updated_at
+    FROM (SELECT 1 AS one) AS one
+    LEFT JOIN webhook_receipt AS r ON r.provider = :provider AND r."key" = :receipt_key
+    LEFT JOIN inbound_journal AS j ON j.id = (
+      SELECT max(id) FROM inbound_journal WHERE sender_hash = :sender AND processed_at IS NULL)
+    LEFT JOIN contact AS c ON c.id = (
+      SELECT max(id) FROM contact WHERE channel = '{channel}' AND caller_hash = :sender)
     """
 
 _SNAPSHOT_COLUMNS = dict(
@@ -180,12 +174,12 @@ _OVERTAKEN_SQL = """
     SELECT
       (SELECT count(id) FROM inbound_journal
         WHERE sender_hash = :sender AND id > :seen AND id < :new) AS newer,
-      (SELECT id FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
-        ORDER BY id DESC LIMIT 1) AS contact_id,
-      (SELECT status FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
-        ORDER BY id DESC LIMIT 1) AS contact_status,
-      (SELECT place_asks FROM contact WHERE channel = '{channel}' AND caller_hash = :sender
-        ORDER BY id DESC LIMIT 1) AS contact_place_asks
+      c.id AS contact_id,
+      c.status AS contact_status,
+      c.place_asks AS contact_place_asks
+    FROM (SELECT 1 AS one) AS one
+    LEFT JOIN contact AS c ON c.id = (
+      SELECT max(id) FROM contact WHERE channel = '{channel}' AND caller_hash = :sender)
     """
 
 #: Written channels whose conversations the flow runs; each has its own two statements
