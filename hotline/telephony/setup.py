@@ -6,18 +6,23 @@ from __future__ import annotations
 from flask import Blueprint
 
 from hotline.telephony import flows, gateway
+from hotline.telephony.smsgateway import android
 from hotline.telephony.twilio import handlers as twilio_handlers
 from hotline.telephony.twilio import webhooks as twilio_webhooks
 
 
 def blueprints() -> list[Blueprint]:
-    """The providers' webhook blueprints (``twilio_webhooks``, ``sms_gateway``). Providers
+    """The providers' webhook blueprints (``twilio_webhooks``, ``sms_gateway``,
+    ``sms_gateway_android``). Providers
     cannot send a CSRF token; their requests are signed instead, so the app factory exempts
     these blueprints from CSRF."""
-    return [twilio_webhooks.bp, gateway.bp]
+    return [twilio_webhooks.bp, gateway.bp, android.bp]
 
 
 def init_telephony() -> None:
-    """Tell the spool how to replay each provider's kept requests."""
+    """Tell the spool how to replay each provider's kept requests, and how the worker
+    answers messages whose webhook cannot carry the reply."""
     flows.register_replay(twilio_handlers.PROVIDER, twilio_handlers.replay)
-    flows.register_replay(gateway.PROVIDER, lambda _path, form: gateway.process_message(form))
+    flows.register_replay(gateway.PROVIDER, gateway.replay)
+    flows.register_replay(android.PROVIDER, android.replay)
+    flows.register_reply_sender(android.PROVIDER, android.REPLY_SENDER)
