@@ -117,6 +117,7 @@ def process_message(payload: Any) -> str | None:
 STATUSES = {"queued": "queued", "sent": "sent", "delivered": "delivered", "failed": "failed"}
 STATUS_PATH = "/sms-gateway/status"
 ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{0,10}")
+MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 def process_status(payload: Any) -> tuple[str, int]:
@@ -126,7 +127,9 @@ def process_status(payload: Any) -> tuple[str, int]:
     message_id = _text(payload, "id", 64)
     status = payload.get("status")
     error = _text(payload, "error", 10)
-    if not message_id or not message_id.strip() or status not in STATUSES or error is None:
+    if not message_id or not MESSAGE_ID.fullmatch(message_id.strip()):
+        return "invalid", 400  # our ids are plain ASCII: anything else is not one of ours
+    if not isinstance(status, str) or status not in STATUSES or error is None:
         return "invalid", 400
     if not ERROR_CODE.fullmatch(error) or error.isdigit():
         error = "gateway" if (error or status == "failed") else ""  # a code, never a number

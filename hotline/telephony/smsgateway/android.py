@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -147,10 +148,16 @@ def failed(exc: Exception):
 
 
 def _text(value: Any, limit: int) -> str | None:
-    """A string field without NUL (no PostgreSQL text holds one), cut to ``limit``."""
+    """A string field without NUL (no PostgreSQL text holds one) or lone surrogates (no
+    UTF-8 does), cut to ``limit``."""
     if not isinstance(value, str):
         return None
+    value = value.encode("utf-8", "replace").decode("utf-8")
     return value.replace("\x00", "")[:limit]
+
+
+#: The ids of messages the service sent are plain ASCII (``smsgateway.message_id``).
+MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,64}")
 
 
 def parse_received(payload: dict) -> InboundSms | None:
@@ -184,13 +191,13 @@ def process_event(event: Any) -> tuple[str, int]:
         # is sent by the worker through REPLY_SENDER.
         flows().handle_sms(message)
         return "received", 200
-    if kind in STATUS_EVENTS:
-        message_id = _text(payload.get("messageId"), 64)
-        if not message_id or not message_id.strip():
+    if isinstance(kind, str) and kind in STATUS_EVENTS:
+        message_id = payload.get("messageId")
+        if not isinstance(message_id, str) or not MESSAGE_ID.fullmatch(message_id):
             return "invalid", 400
         status = STATUS_EVENTS[kind]
         error = "gateway" if status == "failed" else ""
-        found = flows().message_status(message_id.strip(), status, error)
+        found = flows().message_status(message_id, status, error)
         db.session.commit()
         # Unknown: perhaps sent by a run whose outcome is not recorded yet; the app
         # retries the webhook later, when the retried send has adopted the id.
