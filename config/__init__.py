@@ -130,6 +130,43 @@ def _int_list(
     return values
 
 
+#: Dialects of the outbound SMS gateway API (``hotline.telephony.smsgateway``).
+SMS_GATEWAY_KINDS = ("generic", "android")
+
+
+def _sms_gateway(env: Mapping[str, str], errors: list[str]) -> dict[str, Any]:
+    """``SMS_GATEWAY_*``: where and how SMS the service starts are sent when not by Twilio."""
+
+    def get(name: str) -> str:
+        return env.get(name, "").strip()
+
+    url = get("SMS_GATEWAY_URL").rstrip("/")
+    kind = (get("SMS_GATEWAY_KIND") or "generic").lower()
+    if kind not in SMS_GATEWAY_KINDS:
+        errors.append(f"SMS_GATEWAY_KIND must be generic or android (got {kind!r})")
+    if url and not url.startswith(("http://", "https://")):
+        errors.append("SMS_GATEWAY_URL must start with http:// or https://")
+    if (
+        url
+        and kind == "android"
+        and not (get("SMS_GATEWAY_USERNAME") and get("SMS_GATEWAY_PASSWORD"))
+    ):
+        errors.append(
+            "SMS_GATEWAY_KIND=android needs SMS_GATEWAY_USERNAME and SMS_GATEWAY_PASSWORD"
+        )
+    if url and kind == "generic" and not get("SMS_GATEWAY_TOKEN"):
+        errors.append("SMS_GATEWAY_URL (generic) needs SMS_GATEWAY_TOKEN")
+    return {
+        "SMS_GATEWAY_URL": url or None,
+        "SMS_GATEWAY_KIND": kind,
+        "SMS_GATEWAY_TOKEN": get("SMS_GATEWAY_TOKEN") or None,
+        "SMS_GATEWAY_USERNAME": get("SMS_GATEWAY_USERNAME") or None,
+        "SMS_GATEWAY_PASSWORD": get("SMS_GATEWAY_PASSWORD") or None,
+        # Shorter than the outbox lease (15 s), like TWILIO_TIMEOUT_SECONDS.
+        "SMS_GATEWAY_TIMEOUT_SECONDS": _int(env, "SMS_GATEWAY_TIMEOUT_SECONDS", 10, errors),
+    }
+
+
 class BaseConfig:
     """Settings shared by every environment; subclasses say what differs."""
 
@@ -211,6 +248,7 @@ class BaseConfig:
             errors,
             minimum=0,
         )
+        gateway = _sms_gateway(self.env, errors)
         commune_notification = (get("COMMUNE_NOTIFICATION") or "on").lower()
         if commune_notification not in ("on", "off"):
             errors.append(f"COMMUNE_NOTIFICATION must be on or off (got {commune_notification!r})")
@@ -243,6 +281,8 @@ class BaseConfig:
             "SMS_GATEWAY_SECRET": get("SMS_GATEWAY_SECRET") or None,
             # Zalo Official Account (docs/zalo.md); unset secret = /zalo/webhook is off.
             **zalo_settings(get),
+            # Outbound SMS through a local gateway instead of Twilio (docs/sms-gateway.md).
+            **gateway,
             "REPORTING_URL": get("REPORTING_URL") or None,
             "REPORTING_SECRET": get("REPORTING_SECRET") or None,
             "REPORTING_FORMAT": reporting_format,

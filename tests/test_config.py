@@ -105,12 +105,35 @@ def test_test_environment_ignores_the_developers_own_database(tmp_path):
         ({"HOTLINE_TIMEZONE": "Mars/Olympus"}, "HOTLINE_TIMEZONE"),
         ({"ALERT_ESCALATE_AFTER_SECONDS": "soon"}, "ALERT_ESCALATE_AFTER_SECONDS"),
         ({"RETENTION_DAYS": "-3"}, "RETENTION_DAYS"),
+        ({"SMS_GATEWAY_KIND": "modem"}, "SMS_GATEWAY_KIND"),
+        ({"SMS_GATEWAY_URL": "192.168.1.5:8080", "SMS_GATEWAY_TOKEN": "t"}, "SMS_GATEWAY_URL"),
+        ({"SMS_GATEWAY_URL": "https://gw.example"}, "SMS_GATEWAY_TOKEN"),
+        (
+            {"SMS_GATEWAY_URL": "http://192.168.1.5:8080", "SMS_GATEWAY_KIND": "android"},
+            "SMS_GATEWAY_PASSWORD",
+        ),
+        ({"SMS_GATEWAY_TIMEOUT_SECONDS": "0"}, "SMS_GATEWAY_TIMEOUT_SECONDS"),
     ],
 )
 def test_bad_values_are_refused_by_name(overrides, named):
     with pytest.raises(ConfigError) as exc:
         load_config(production_env(**overrides))
     assert named in str(exc.value)
+
+
+def test_an_android_gateway_is_configured_from_the_environment():
+    config = load_config(
+        production_env(
+            SMS_GATEWAY_URL="http://192.168.1.5:8080/",
+            SMS_GATEWAY_KIND="Android",
+            SMS_GATEWAY_USERNAME="sms",
+            SMS_GATEWAY_PASSWORD="p" * 12,
+        )
+    )
+    assert config["SMS_GATEWAY_URL"] == "http://192.168.1.5:8080"
+    assert config["SMS_GATEWAY_KIND"] == "android"
+    assert config["SMS_GATEWAY_TIMEOUT_SECONDS"] == 10
+    assert load_config(production_env())["SMS_GATEWAY_URL"] is None  # Twilio, as before
 
 
 def test_rotated_keys_are_kept_newest_first():

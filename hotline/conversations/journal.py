@@ -325,5 +325,6 @@ def send_journal_reply(message_id: int) -> str:
         mirror=mirror,
         send=sender.send,
         find=sender.find,
+        keyed=sender.keyed,
     )
     return delivery.status

@@ -18,13 +18,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from hotline.telephony import SendError, SendResult
 from hotline.telephony.outbound import find_sent, send_sms
+from hotline.telephony.smsgateway import message_id
 from models import OutboundSms, db
 from models.types import utcnow
 
@@ -51,6 +52,12 @@ class Delivery:
     error_code: str | None = None
     #: True when this run handed the message to the provider or found it there.
     new: bool = False
+
+
+def provider_message_id(row: OutboundSms) -> str:
+    """The message id a deduplicating provider gets for this work: the same on every
+    run (it is derived from the row and its first claim), unique to it."""
+    return message_id(row.key, row.id, row.first_claimed_at)
 
 
 def outbound_row(key: str, *, purpose: str, recipient: str | None, case_id: int | None):
@@ -87,8 +94,9 @@ def send_once(
     recipient: str | None = None,
     case_id: int | None = None,
     mirror: Callable[[OutboundSms], None] | None = None,
-    send: Callable[[str, str], SendResult] | None = None,
-    find: Callable[[str, str, datetime], str | None] | None = None,
+    send: Callable[..., SendResult] | None = None,
+    find: Callable[..., str | None] | None = None,
+    keyed: bool = False,
 ) -> Delivery:
     """Send the SMS for ``key`` unless it was sent already; see the module docstring.
 
@@ -96,10 +104,13 @@ def send_once(
     inside the same commits. Raises :class:`RetryLater` for temporary failures.
     ``send`` and ``find`` replace the SMS provider's (another channel's client; ``find``
     None there means the provider cannot be asked, and an interrupted send is sent again).
+    With ``keyed`` (always for the SMS provider's), both also get ``key=``, the work's
+    stable message id (:func:`provider_message_id`), which SMS gateways deduplicate on.
     """
+    keyed = keyed or send is None or send is send_sms
     send = send or send_sms
     if find is None:
-        find = find_sent if send is send_sms else (lambda _to, _body, _since: None)
+        find = find_sent if send is send_sms else (lambda _to, _body, _since, **_kw: None)
     row = outbound_row(key, purpose=purpose, recipient=recipient, case_id=case_id)
 
     def commit() -> None:
@@ -142,11 +153,12 @@ def send_once(
     db.session.refresh(row)
     if mirror is not None:
         commit()
+    ids = {"key": provider_message_id(row)} if keyed else {}
 
     if previous_status == "sending":
         # An earlier run may have reached the provider before it died or timed out.
         try:
-            sid = find(to, body, row.first_claimed_at - LOOKUP_SLACK)
+            sid = find(to, body, row.first_claimed_at - LOOKUP_SLACK, **ids)
         except SendError as exc:
             row.lease_until, row.error_code = None, exc.code[:20]
             commit()
@@ -159,7 +171,7 @@ def send_once(
             return Delivery("sent", sid, None, new=True)
 
     try:
-        result = send(to, body)
+        result = send(to, body, **ids)
     except SendError as exc:
         row.lease_until, row.error_code = None, exc.code[:20]
         if exc.permanent:

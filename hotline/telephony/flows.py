@@ -67,10 +67,15 @@ class ReplySender:
 
     ``send`` answers the message just received, so it does not check opt-out itself (the
     reply to STOP must still go); the flow decides what is said.
+
+    With ``keyed``, ``send`` and ``find`` also take ``key=``: the stable message id of the
+    piece of work (``hotline.jobs.delivery``), for providers that deduplicate on an id of
+    the sender's choosing (SMS gateways).
     """
 
-    send: Callable[[str, str], SendResult]
-    find: Callable[[str, str, Any], str | None] | None = None
+    send: Callable[..., SendResult]
+    find: Callable[..., str | None] | None = None
+    keyed: bool = False
 
 
 _flows: Flows | None = None

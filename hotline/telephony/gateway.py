@@ -6,6 +6,11 @@ and ``X-Gateway-Signature: sha256=<hex HMAC-SHA256 of the raw body>`` keyed with
 ``SMS_GATEWAY_SECRET``. The answer is ``{"reply": "…"}`` (the gateway sends it), or
 ``{"reply": null}``. Without ``SMS_GATEWAY_SECRET`` the endpoint does not exist (404).
 Same conversation flow as Twilio's, idempotent on ``message_id``.
+
+``POST /sms-gateway/status``, signed the same way, is the delivery report for a message
+the service sent through the gateway (:mod:`hotline.telephony.smsgateway.generic`):
+``{"id", "status": "sent" | "delivered" | "failed", "error"?}``. 200 when stored (again:
+reports are idempotent), 404 when no message has that id (the gateway retries later).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from typing import Any
 
 from flask import Blueprint, abort, current_app, jsonify, request
@@ -62,12 +68,17 @@ def failed(exc: Exception):
         db.session.rollback()
     except Exception:
         log.error("rollback failed after gateway error")
+    kept = False
     try:
         payload = json.loads(request.get_data(cache=True).decode("utf-8", "replace"))
         if isinstance(payload, dict):
             spool_request(PROVIDER, request.path, payload)
+            kept = True
     except Exception as spool_exc:
         log.error("spooling failed (%s)", type(spool_exc).__name__)
+    if request.path == STATUS_PATH:
+        # Kept: done. Not kept: the gateway should send the report again later.
+        return (jsonify(ok=True), 200) if kept else (jsonify(error="unavailable"), 503)
     return jsonify(reply=flows().safe_reply())
 
 
@@ -100,6 +111,48 @@ def process_message(payload: Any) -> str | None:
         return None
     # Idempotent on message_id and committed by the flow itself (journal first).
     return flows().handle_sms(message)
+
+
+#: Delivery statuses the generic gateway may report, as the service records them.
+STATUSES = {"queued": "queued", "sent": "sent", "delivered": "delivered", "failed": "failed"}
+STATUS_PATH = "/sms-gateway/status"
+ERROR_CODE = re.compile(r"[A-Za-z0-9_.-]{0,10}")
+MESSAGE_ID = re.compile(r"[\x21-\x7e]{1,64}")
+
+
+def process_status(payload: Any) -> tuple[str, int]:
+    """Store one delivery report (also on replay from the spool): (outcome, HTTP status)."""
+    if not isinstance(payload, dict):
+        return "invalid", 400
+    message_id = _text(payload, "id", 64)
+    status = payload.get("status")
+    error = _text(payload, "error", 10)
+    if not message_id or not MESSAGE_ID.fullmatch(message_id.strip()):
+        return "invalid", 400  # our ids are plain ASCII: anything else is not one of ours
+    if not isinstance(status, str) or status not in STATUSES or error is None:
+        return "invalid", 400
+    if not ERROR_CODE.fullmatch(error) or error.isdigit():
+        error = "gateway" if (error or status == "failed") else ""  # a code, never a number
+    found = flows().message_status(message_id.strip(), STATUSES[status], error)
+    db.session.commit()
+    return ("stored", 200) if found else ("unknown", 404)
+
+
+def replay(path: str, payload: dict[str, Any]) -> None:
+    """A spooled request fed back in (``hotline.telephony.spool``)."""
+    if path == STATUS_PATH:
+        process_status(payload)
+    else:
+        process_message(payload)
+
+
+@bp.post("/status")
+def status():
+    """A delivery report for a message the service sent through the gateway."""
+    outcome, code = process_status(request.get_json(silent=True))
+    if code == 200:
+        return jsonify(ok=True)
+    return jsonify(error=outcome), code
 
 
 @bp.post("/inbound")

@@ -2,8 +2,10 @@
 
 Replies to an inbound SMS are given in the webhook's own response, not here. Every send
 goes through :func:`send_sms`, which refuses numbers that opted out and picks the
-provider: Twilio's REST API when configured (``TWILIO_API_BASE_URL`` counts, so tests
-use a local fake), otherwise the development outbox.
+provider: a local SMS gateway when ``SMS_GATEWAY_URL`` is set
+(:mod:`hotline.telephony.smsgateway`), else Twilio's REST API when configured
+(``TWILIO_API_BASE_URL`` counts, so tests use a local fake), otherwise the development
+outbox.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from hotline.privacy import number_hash
-from hotline.telephony import Recording, RecordingUnavailable, SendError, SendResult
+from hotline.telephony import Recording, RecordingUnavailable, SendError, SendResult, smsgateway
 from models import DevOutboxMessage, OptOut, db
 
 STATUS_CALLBACK_PATH = "/twilio/status"
@@ -39,14 +41,17 @@ def uses_twilio() -> bool:
     return bool(cfg.get("TWILIO_LIVE") or cfg.get("TWILIO_API_BASE_URL"))
 
 
-def send_sms(to: str, body: str) -> SendResult:
+def send_sms(to: str, body: str, *, key: str | None = None) -> SendResult:
     """Send one SMS now; raise :class:`SendError` (``permanent`` or not) on failure.
 
     Callers record the returned ``sid`` in the same transaction as "sent", so a job
-    that runs twice can tell it already sent.
+    that runs twice can tell it already sent. ``key`` is the work's stable message id
+    (``hotline.jobs.delivery``): a gateway deduplicates on it.
     """
     if is_opted_out(to):
         raise SendError("opted-out", permanent=True)
+    if smsgateway.configured():
+        return smsgateway.send_sms(to, body, key=key or "hl" + secrets.token_hex(15))
     if uses_twilio():
         from hotline.telephony.twilio.rest import send_sms as twilio_send
 
@@ -58,13 +63,16 @@ def send_sms(to: str, body: str) -> SendResult:
     return SendResult(sid=sid, status="delivered", provider="dev")
 
 
-def find_sent(to: str, body: str, since: datetime) -> str | None:
+def find_sent(to: str, body: str, since: datetime, *, key: str | None = None) -> str | None:
     """The provider's id of a message with this text to this number created since
-    ``since``, or None. Raises :class:`SendError` when the provider cannot be asked.
+    ``since`` (a gateway: with the message id ``key``), or None. Raises
+    :class:`SendError` when the provider cannot be asked.
 
-    Only Twilio needs asking: the development outbox is written in the same transaction
-    as the "sent" record, so a crash leaves neither.
+    The development outbox needs no asking: it is written in the same transaction as the
+    "sent" record, so a crash leaves neither.
     """
+    if smsgateway.configured():
+        return smsgateway.find_sent(key)
     if not uses_twilio():
         return None
     from hotline.telephony.twilio.rest import find_sent as twilio_find_sent

@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint
 
 from hotline.telephony import flows, gateway
+from hotline.telephony.smsgateway import android
 from hotline.telephony.twilio import handlers as twilio_handlers
 from hotline.telephony.twilio import webhooks as twilio_webhooks
 from hotline.telephony.zalo import PROVIDER as ZALO
@@ -15,16 +16,19 @@ from hotline.telephony.zalo import webhook as zalo_webhook
 
 def blueprints() -> list[Blueprint]:
     """The providers' webhook blueprints (``twilio_webhooks``, ``sms_gateway``,
-    ``zalo_webhook``). Providers
-    cannot send a CSRF token; their requests are signed instead, so the app factory exempts
-    these blueprints from CSRF."""
-    return [twilio_webhooks.bp, gateway.bp, zalo_webhook.bp]
+    ``sms_gateway_android``, ``zalo_webhook``). Providers cannot send a CSRF token; their
+    requests are signed instead, so the app factory exempts these blueprints from CSRF."""
+    return [twilio_webhooks.bp, gateway.bp, android.bp, zalo_webhook.bp]
 
 
 def init_telephony() -> None:
-    """Tell the spool how to replay each provider's kept requests."""
+    """Tell the spool how to replay each provider's kept requests, and how the worker
+    answers messages whose webhook cannot carry the reply."""
     flows.register_replay(twilio_handlers.PROVIDER, twilio_handlers.replay)
-    flows.register_replay(gateway.PROVIDER, lambda _path, form: gateway.process_message(form))
+    flows.register_replay(gateway.PROVIDER, gateway.replay)
+    flows.register_replay(android.PROVIDER, android.replay)
     flows.register_replay(ZALO, lambda _path, payload: zalo_webhook.process_event(payload))
-    # Zalo's webhook answer cannot carry the reply: the worker sends it (exactly once).
+    # Neither the Android phone's nor Zalo's webhook answer can carry the reply: the
+    # worker sends it, exactly once.
+    flows.register_reply_sender(android.PROVIDER, android.REPLY_SENDER)
     flows.register_reply_sender(ZALO, flows.ReplySender(send=zalo_api.send_reply))
