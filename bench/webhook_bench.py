@@ -23,7 +23,7 @@ per phase) posts signed webhooks: ``/twilio/sms`` (a new MessageSid and sender e
 Vietnamese message naming a place, so each creates a case and an alert) and
 ``/twilio/voice`` (a new CallSid each). The baseline gets the same requests. Each phase is
 preceded by a warm-up. Afterwards what the real app stored is counted (the SMS journal
-entries and the voice receipts): an answer given from the fallback path (request spooled,
+entries and the calls' rows): an answer given from the fallback path (request spooled,
 not stored) fails the run (exit 1).
 With ``--write`` the table replaces this database's section of ``docs/BENCHMARKS.md``.
 """
@@ -66,6 +66,23 @@ GUNICORN = ["--workers", "2", "--threads", "4", "--timeout", "30", "--keep-alive
 DOC = ROOT / "docs" / "BENCHMARKS.md"
 
 
+def post_once(port: int, path: str, form: dict[str, str]) -> None:
+    """One signed request outside the timed phases (a call's first step)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": sign(PUBLIC + path, form, DEV_TWILIO_AUTH_TOKEN),
+        }
+        conn.request("POST", path, body=urlencode(form).encode(), headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status != 200:
+            raise SystemExit(f"{path}: {response.status}")
+    finally:
+        conn.close()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -96,9 +113,20 @@ def voice_form(n: int, run: str) -> dict[str, str]:
     }
 
 
+def menu_form(n: int, run: str) -> dict[str, str]:
+    """A call's next step: the caller pressed 2 in the main menu (the call exists)."""
+    return {**voice_form(n, run), "CallStatus": "in-progress", "Digits": "2"}
+
+
 NAMES = ("baseline", "stored floor", "hotline")
 NUMBERS = itertools.count(1)  # a new sender for every request: each SMS opens a case
-FORMS = {"sms": sms_form, "voice": voice_form}
+FORMS = {"sms": sms_form, "voice": voice_form, "voice-step": menu_form}
+#: The URL each kind is posted to; the references store a step like an incoming call.
+PATHS = {"sms": "/twilio/sms", "voice": "/twilio/voice", "voice-step": "/twilio/voice/menu?n=1"}
+
+
+def path_of(kind: str, hotline: bool) -> str:
+    return PATHS[kind] if hotline or kind != "voice-step" else "/twilio/voice"
 
 
 @dataclass
@@ -117,11 +145,20 @@ class Result:
 
 
 def load(
-    port: int, kind: str, clients: int, per_client: int, max_seconds: float, start_at: int
+    port: int,
+    kind: str,
+    clients: int,
+    per_client: int,
+    max_seconds: float,
+    start_at: int,
+    *,
+    hotline: bool = False,
 ) -> Result:
     """``clients`` threads, each sending ``per_client`` signed requests on one keep-alive
-    connection (or until ``max_seconds``); returns every completed request's latency."""
-    path = f"/twilio/{kind}"
+    connection (or until ``max_seconds``); returns every completed request's latency.
+    For ``voice-step`` on the hotline, each call is first made (its incoming-call request,
+    before the clock starts), then its menu step is what is timed."""
+    path = path_of(kind, hotline)
     run = uuid.uuid4().hex[:12]
     # Prepared before the clock starts: signing is the client's cost, not the server's.
     bodies = []
@@ -130,6 +167,9 @@ def load(
         for i in range(per_client):
             form = FORMS[kind](start_at + c * per_client + i, run)
             mine.append((urlencode(form), sign(PUBLIC + path, form, DEV_TWILIO_AUTH_TOKEN)))
+            if kind == "voice-step" and hotline:
+                start = {k: v for k, v in form.items() if k != "Digits"}
+                post_once(port, "/twilio/voice", start)
         bodies.append(mine)
     latencies: list[float] = []
     errors = [0]
@@ -231,6 +271,10 @@ def worker_memory(proc: subprocess.Popen) -> tuple[float, float]:
     return max(peaks, default=0.0), sum(current)
 
 
+#: Where the hotline keeps what each request received and answered.
+STORED = ("inbound_journal", "contact", "webhook_receipt")
+
+
 def count_rows(database_url: str, table: str) -> int:
     from sqlalchemy import create_engine, text
 
@@ -268,7 +312,7 @@ def table(rows: list[tuple[str, Result, Result, Result]]) -> list[str]:
     for kind, base, floor, real in rows:
         for name, r in (("baseline", base), ("stored floor", floor), ("hotline", real)):
             out.append(
-                f"| `/twilio/{kind}` | {name} | {len(r.latencies)} | "
+                f"| `{PATHS[kind]}` | {name} | {len(r.latencies)} | "
                 f"{ms(statistics.median(r.latencies))} | {ms(r.pct(0.95))} | "
                 f"{ms(r.pct(0.99))} | {r.rps:.0f} | {r.errors} |"
             )
@@ -279,7 +323,7 @@ def table(rows: list[tuple[str, Result, Result, Result]]) -> list[str]:
     ]
     # DESIGN §10 (rewritten, issue 16): /twilio/sms median ≤ 2× the stored floor's and
     # throughput ≥ 50 % of it; /twilio/voice steps median ≤ 1.5× the floor's.
-    targets = {"sms": (2.0, 0.5), "voice": (1.5, None)}
+    targets = {"sms": (2.0, 0.5), "voice": (1.5, None), "voice-step": (1.5, None)}
     for kind, base, floor, real in rows:
         for label, r, ref, target in (
             ("hotline / stored floor", real, floor, targets.get(kind)),
@@ -290,7 +334,7 @@ def table(rows: list[tuple[str, Result, Result, Result]]) -> list[str]:
             share = r.rps / ref.rps
             max_ratio, min_share = target or (None, None)
             out.append(
-                f"| `/twilio/{kind}` | {label} | {ratio:.2f}×"
+                f"| `{PATHS[kind]}` | {label} | {ratio:.2f}×"
                 + (
                     f" (target ≤ {max_ratio:g}×: {'met' if ratio <= max_ratio else 'NOT met'})"
                     if max_ratio
@@ -330,6 +374,11 @@ def main() -> int:
     parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per client")
     parser.add_argument("--max-seconds", type=float, default=60, help="cap per phase (60)")
     parser.add_argument("--database-url", help="a PostgreSQL database of your own")
+    parser.add_argument(
+        "--kinds",
+        default="sms,voice,voice-step",
+        help="what to measure, comma-separated: sms, voice (incoming call), voice-step",
+    )
     parser.add_argument("--write", action="store_true", help="update docs/BENCHMARKS.md")
     parser.add_argument("--keep", action="store_true", help="leave the servers up (profiling)")
     args = parser.parse_args()
@@ -377,20 +426,28 @@ def main() -> int:
         gunicorn("app:app", real_port, env, log),
     ]
     rows = []
+    warm: dict[str, float] = {}
     try:
         for port, proc in zip((base_port, floor_port, real_port), procs, strict=True):
             wait_until_up(port, proc)
-        # What the hotline stores per request: the journal entry (SMS), the receipt (voice).
-        receipts_before = count_rows(database_url, "webhook_receipt") + count_rows(
-            database_url, "inbound_journal"
-        )
+        # What the hotline stores per request: the journal entry (SMS), the call's row with
+        # its answer (voice; a receipt when a step ran the full way).
+        receipts_before = sum(count_rows(database_url, t) for t in STORED)
         sent = floor_sent = 0
         offset = 0
-        for kind in ("sms", "voice"):
+        for kind in args.kinds.split(","):
             for port in (base_port, floor_port, real_port):  # warm-up
-                load(port, kind, args.clients, args.warmup, args.max_seconds, offset)
+                load(
+                    port,
+                    kind,
+                    args.clients,
+                    args.warmup,
+                    args.max_seconds,
+                    offset,
+                    hotline=port == real_port,
+                )
                 offset += 1_000_000
-            if kind == "sms":  # warm: caches filled, every worker has served requests
+            if not warm:  # warm: caches filled, every worker has served requests
                 servers = zip(NAMES, procs, strict=True)
                 warm = {name: worker_memory(proc)[1] for name, proc in servers}
             sent += args.clients * args.warmup
@@ -398,12 +455,22 @@ def main() -> int:
             base = load(base_port, kind, args.clients, args.requests, args.max_seconds, 0)
             floor = load(floor_port, kind, args.clients, args.requests, args.max_seconds, offset)
             offset += 1_000_000
-            real = load(real_port, kind, args.clients, args.requests, args.max_seconds, offset)
+            real = load(
+                real_port,
+                kind,
+                args.clients,
+                args.requests,
+                args.max_seconds,
+                offset,
+                hotline=True,
+            )
             offset += 1_000_000
             for name, result in (("baseline", base), ("stored floor", floor), ("hotline", real)):
                 if not result.latencies:
                     raise SystemExit(f"{name}: no request answered 200 (log: {log})")
-            sent += len(real.latencies)
+            # Each request stores one row; a menu step changes its call's row, made (and
+            # counted) by the call's first request, which was sent for every planned step.
+            sent += args.clients * args.requests if kind == "voice-step" else len(real.latencies)
             floor_sent += len(floor.latencies)
             rows.append((kind, base, floor, real))
             print(
@@ -413,11 +480,7 @@ def main() -> int:
                 file=sys.stderr,
             )
         memory = {name: worker_memory(proc) for name, proc in zip(NAMES, procs, strict=True)}
-        stored = (
-            count_rows(database_url, "webhook_receipt")
-            + count_rows(database_url, "inbound_journal")
-            - receipts_before
-        )
+        stored = sum(count_rows(database_url, t) for t in STORED) - receipts_before
         floor_stored = count_rows(database_url, "bench_floor_received")
         spooled = sum(1 for f in (instance / "spool").rglob("*") if f.is_file())
         if args.keep:
@@ -445,7 +508,7 @@ def main() -> int:
             for name, (peak, rss) in memory.items()
         ),
         "",
-        f"Hotline requests stored (SMS journal entries + voice receipts): {stored} of {sent} sent "
+        f"Hotline requests stored (SMS journal entries + calls): {stored} of {sent} sent "
         f"(warm-up included); requests spooled by the fallback path: {spooled}. "
         f"Stored floor rows: {floor_stored} of {floor_sent} sent.",
     ]

@@ -178,7 +178,8 @@ def main() -> None:
         print(f"{name:<16}{stmts:>12.1f}{cpu:>10.2f}")
     if args.top:
         out = io.StringIO()
-        stats = pstats.Stats(profile, stream=out).sort_stats("cumulative")
+        order = os.environ.get("PROFILE_SORT", "cumulative")
+        stats = pstats.Stats(profile, stream=out).sort_stats(order)
         stats.print_stats(args.top)
         if args.callees:
             stats.print_callees(args.callees)

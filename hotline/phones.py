@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumberType
@@ -29,6 +30,7 @@ def is_mobile(e164: str) -> bool:
     return phonenumbers.number_type(phonenumbers.parse(e164)) in _MOBILE_TYPES
 
 
+@lru_cache(maxsize=1024)
 def public_phone(phone: str) -> str:
     """A service point's phone as people write it (``0900 000 123``; ``113`` stays)."""
     if not phone.startswith("+"):

@@ -51,7 +51,9 @@ _SNAPSHOT = text(
       c.id AS id, c.language AS language, c.ivr_step AS ivr_step,
       c.commune_code AS commune_code, c.district_code AS district_code,
       c.place_asks AS place_asks, c.pending_places AS pending_places,
-      c.step_count AS step_count, c.answer_key AS answer_key, c.answer AS answer
+      c.step_count AS step_count, c.answer_key AS answer_key,
+      -- the answer only when this request is its retry (no decrypting it otherwise)
+      CASE WHEN c.answer_key = :key THEN c.answer END AS answer
     FROM (SELECT 1 AS one) AS one
     LEFT JOIN contact AS c
       ON c.provider = :provider AND c.provider_sid = :sid AND c.channel = 'voice'

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from xml.sax.saxutils import escape
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
@@ -118,12 +119,16 @@ def render_voice(
     return str(response)
 
 
+_MESSAGE = '<?xml version="1.0" encoding="UTF-8"?><Response><Message>{}</Message></Response>'
+
+
 def render_message(text: str | None) -> str:
-    """The TwiML answer to an inbound SMS: one reply, or none."""
-    response = MessagingResponse()
-    if text:
-        response.message(text)
-    return str(response)
+    """The TwiML answer to an inbound SMS: one reply, or none. Written out directly (what
+    ``MessagingResponse`` makes, escaped the same way: ``tests/telephony/test_twiml.py``);
+    building the XML tree was a tenth of the SMS webhook's time."""
+    if not text:
+        return str(MessagingResponse())
+    return _MESSAGE.format(escape(text))
 
 
 def empty() -> str:
