@@ -7,14 +7,19 @@ import logging
 from flask_babel import force_locale
 
 from hotline.audit import record_event
-from hotline.followups.schedule import SEND_JOB, follow_up_text, next_safe_moment
+from hotline.followups.schedule import (
+    SEND_JOB,
+    delivery_mirror,
+    follow_up_text,
+    next_safe_moment,
+)
 from hotline.followups.zalo import by_zalo, send_by_zalo
 from hotline.jobs import registry
 from hotline.jobs.delivery import send_once
 from hotline.jobs.outbox import add_work
 from hotline.tasks import open_task
 from hotline.telephony.outbound import is_opted_out
-from models import Case, Contact, FollowUp, OutboundSms, db
+from models import Case, Contact, FollowUp, db
 from models.types import utcnow
 
 log = logging.getLogger(__name__)
@@ -84,16 +89,6 @@ def send_follow_up(follow_up_id: int) -> str:
         db.session.commit()
         return "due_call"
 
-    def mirror(row: OutboundSms) -> None:
-        follow_up.attempts = row.attempts
-        follow_up.provider_sid = row.provider_sid
-        follow_up.error_code = (row.error_code or "")[:10] or None
-        follow_up.sent_at = row.sent_at
-        if row.status == "sent":
-            follow_up.status = "sent"
-        elif row.status == "failed":
-            follow_up.status = "cancelled" if row.error_code == "opted-out" else "failed"
-
     lang = contact.language if contact and contact.language in ("vi", "en") else "vi"
     with force_locale(lang):
         delivery = send_once(
@@ -103,7 +98,7 @@ def send_follow_up(follow_up_id: int) -> str:
             purpose="follow_up",
             recipient="survivor",
             case_id=case.id,
-            mirror=mirror,
+            mirror=delivery_mirror(follow_up),
         )
     if delivery.new:
         record_event(

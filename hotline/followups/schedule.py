@@ -12,6 +12,7 @@ first safe moment of the day), and cancels follow-ups to numbers that opted out.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,13 +25,30 @@ from hotline.audit import record_event
 from hotline.jobs import registry
 from hotline.jobs.outbox import add_work
 from hotline.privacy import number_hash
-from models import Case, FollowUp, OptOut, db
+from models import Case, FollowUp, OptOut, OutboundSms, db
 from models.types import utcnow
 from routing.hours import HoursSyntaxError, TimeWindow, parse_window
 
 log = logging.getLogger(__name__)
 
 SEND_JOB = "followups.send"
+
+
+def delivery_mirror(follow_up: FollowUp) -> Callable[[OutboundSms], None]:
+    """What ``send_once`` copies onto the follow-up from its outbound row, whichever
+    channel sends it."""
+
+    def mirror(row: OutboundSms) -> None:
+        follow_up.attempts = row.attempts
+        follow_up.provider_sid = row.provider_sid
+        follow_up.error_code = (row.error_code or "")[:10] or None
+        follow_up.sent_at = row.sent_at
+        if row.status == "sent":
+            follow_up.status = "sent"
+        elif row.status == "failed":
+            follow_up.status = "cancelled" if row.error_code == "opted-out" else "failed"
+
+    return mirror
 
 
 def follow_up_text() -> str:

@@ -17,11 +17,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from hotline.audit import record_event
-from hotline.followups.schedule import follow_up_text
+from hotline.followups.schedule import delivery_mirror, follow_up_text
 from hotline.jobs.delivery import send_once
 from hotline.tasks import open_task
 from hotline.telephony.zalo import api as zalo_api
-from models import Case, Contact, FollowUp, Message, OutboundSms, db
+from models import Case, Contact, FollowUp, Message, db
 
 log = logging.getLogger(__name__)
 
@@ -64,16 +64,6 @@ def send_by_zalo(follow_up: FollowUp, case: Case, contact: Contact, now: datetim
         log.info("follow-up %s: outside the Zalo window, held for an operator", follow_up.id)
         return "held"
 
-    def mirror(row: OutboundSms) -> None:
-        follow_up.attempts = row.attempts
-        follow_up.provider_sid = row.provider_sid
-        follow_up.error_code = (row.error_code or "")[:10] or None
-        follow_up.sent_at = row.sent_at
-        if row.status == "sent":
-            follow_up.status = "sent"
-        elif row.status == "failed":
-            follow_up.status = "cancelled" if row.error_code == "opted-out" else "failed"
-
     follow_up.channel = "zalo"
     delivery = send_once(
         f"followup:{follow_up.id}",
@@ -82,7 +72,7 @@ def send_by_zalo(follow_up: FollowUp, case: Case, contact: Contact, now: datetim
         purpose="follow_up",
         recipient="survivor",
         case_id=case.id,
-        mirror=mirror,
+        mirror=delivery_mirror(follow_up),
         send=zalo_api.send_message,
     )
     if delivery.new:

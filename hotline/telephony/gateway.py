@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 from typing import Any
@@ -27,7 +26,7 @@ from werkzeug.exceptions import HTTPException
 
 from hotline.telephony import InboundSms
 from hotline.telephony.flows import flows
-from hotline.telephony.spool import spool_request
+from hotline.telephony.spool import keep_failed_json
 from models import db
 
 log = logging.getLogger(__name__)
@@ -64,18 +63,7 @@ def failed(exc: Exception):
     if isinstance(exc, HTTPException):
         return jsonify(error=exc.name), exc.code
     log.error("sms gateway webhook failed (%s)", type(exc).__name__)
-    try:
-        db.session.rollback()
-    except Exception:
-        log.error("rollback failed after gateway error")
-    kept = False
-    try:
-        payload = json.loads(request.get_data(cache=True).decode("utf-8", "replace"))
-        if isinstance(payload, dict):
-            spool_request(PROVIDER, request.path, payload)
-            kept = True
-    except Exception as spool_exc:
-        log.error("spooling failed (%s)", type(spool_exc).__name__)
+    kept = keep_failed_json(PROVIDER, request.path, "sms gateway")
     if request.path == STATUS_PATH:
         # Kept: done. Not kept: the gateway should send the report again later.
         return (jsonify(ok=True), 200) if kept else (jsonify(error="unavailable"), 503)

@@ -36,6 +36,25 @@ def spool_dir() -> Path:
     return Path(current_app.instance_path) / "spool" / "telephony"
 
 
+def keep_failed_json(provider: str, path: str, label: str) -> bool:
+    """After a JSON webhook of ``provider`` failed (the database down): roll back and keep
+    the request's body for replay at ``path``; whether it was kept. Logs codes only."""
+    from flask import request
+
+    try:
+        db.session.rollback()
+    except Exception:
+        log.error("rollback failed after %s webhook error", label)
+    try:
+        payload = json.loads(request.get_data(cache=True).decode("utf-8", "replace"))
+        if isinstance(payload, dict):
+            spool_request(provider, path, payload)
+            return True
+    except Exception as spool_exc:
+        log.error("spooling failed (%s)", type(spool_exc).__name__)
+    return False
+
+
 def spool_request(provider: str, path: str, form: dict[str, Any]) -> Path:
     """Keep one request (form fields or JSON body, path, time received) on disk."""
     directory = spool_dir()

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import logging
 import re
 from typing import Any
@@ -33,7 +32,7 @@ from hotline.telephony import InboundSms, SendError, SendResult
 from hotline.telephony.flows import ReplySender, flows
 from hotline.telephony.smsgateway.http import DUPLICATE, error_for
 from hotline.telephony.smsgateway.http import request as gateway_request
-from hotline.telephony.spool import spool_request
+from hotline.telephony.spool import keep_failed_json
 from models import db
 
 log = logging.getLogger(__name__)
@@ -133,17 +132,8 @@ def failed(exc: Exception):
     if isinstance(exc, HTTPException):
         return jsonify(error=exc.name), exc.code
     log.error("android gateway webhook failed (%s)", type(exc).__name__)
-    try:
-        db.session.rollback()
-    except Exception:
-        log.error("rollback failed after android gateway error")
-    try:
-        payload = json.loads(request.get_data(cache=True).decode("utf-8", "replace"))
-        if isinstance(payload, dict):
-            spool_request(PROVIDER, WEBHOOK_PATH, payload)
-            return jsonify(ok=True, kept=True)
-    except Exception as spool_exc:
-        log.error("spooling failed (%s)", type(spool_exc).__name__)
+    if keep_failed_json(PROVIDER, WEBHOOK_PATH, "android gateway"):
+        return jsonify(ok=True, kept=True)
     return jsonify(error="unavailable"), 503
 
 

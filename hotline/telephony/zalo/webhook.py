@@ -33,7 +33,7 @@ from werkzeug.exceptions import HTTPException
 from hotline.privacy import number_hash
 from hotline.telephony import InboundSms
 from hotline.telephony.flows import flows
-from hotline.telephony.spool import spool_request
+from hotline.telephony.spool import keep_failed_json
 from hotline.telephony.zalo import CHANNEL, PROVIDER, zalo_key
 from models import OptOut, db
 from models.types import utcnow
@@ -108,16 +108,7 @@ def failed(exc: Exception):
     if isinstance(exc, HTTPException):
         return jsonify(error=exc.name), exc.code
     log.error("zalo webhook failed (%s)", type(exc).__name__)
-    try:
-        db.session.rollback()
-    except Exception:
-        log.error("rollback failed after zalo webhook error")
-    try:
-        payload = json.loads(request.get_data(cache=True).decode("utf-8", "replace"))
-        if isinstance(payload, dict):
-            spool_request(PROVIDER, request.path, payload)
-    except Exception as spool_exc:
-        log.error("spooling failed (%s)", type(spool_exc).__name__)
+    if not keep_failed_json(PROVIDER, request.path, "zalo"):
         return jsonify(error="unavailable"), 503
     return jsonify(status="spooled")
 
