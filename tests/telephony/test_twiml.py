@@ -24,7 +24,7 @@ def library(text: str | None) -> str:
         None,
         "",
         "Nguy hiểm: gọi 113. Liên hệ Điểm hỗ trợ Tiên Yên: 0203 3876 113",
-        'a < b & c > d "quoted" \'single\'',
+        "a < b & c > d \"quoted\" 'single'",
         "]]> <![CDATA[ x ]]>",
         "line one\nline two\r\ttab",
         "🆘 emoji and 한국어",
