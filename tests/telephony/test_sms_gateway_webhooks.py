@@ -209,6 +209,25 @@ def test_without_a_signing_key_the_android_endpoint_does_not_exist(app, client, 
     assert post_android(client, received("1", SENDER, "x")).status_code == 404
 
 
+@pytest.mark.parametrize(
+    "sending",
+    [{}, {"SMS_GATEWAY_URL": "http://127.0.0.1:9", "SMS_GATEWAY_KIND": "generic"}],
+    ids=["no gateway to send through", "a generic gateway"],
+)
+def test_the_android_endpoint_exists_only_when_sms_go_out_through_the_phone(
+    app, client, directory, sending
+):
+    """Otherwise the phone's SMS would become cases whose senders never get an answer."""
+    from tests.conftest import config
+    from tests.telephony.conftest import GATEWAY_SECRET
+
+    with config(app, SMS_GATEWAY_SECRET=GATEWAY_SECRET, **sending):
+        response = post_android(client, received("1", SENDER, "Tôi ở Tiên Yên"))
+    assert response.status_code == 404
+    with app.app_context():
+        assert count(InboundJournal) == 0 and count(Contact) == 0
+
+
 def test_received_sms_is_spooled_when_the_database_is_down_and_replayed_once(
     app, service_env, directory, ctx
 ):
@@ -220,6 +239,8 @@ def test_received_sms_is_spooled_when_the_database_is_down_and_replayed_once(
             "SQLALCHEMY_ENGINE_OPTIONS": {"connect_args": {"connect_timeout": 1}},
             "REDIS_URL": "redis://127.0.0.1:9/0",
             "SMS_GATEWAY_SECRET": GATEWAY_SECRET,
+            "SMS_GATEWAY_URL": "http://127.0.0.1:9",
+            "SMS_GATEWAY_KIND": "android",
         }
     )
     event = received("5b0f", SENDER, "em ở Tiên Yên")
