@@ -90,7 +90,9 @@ def test_an_image_or_sticker_is_counted_and_asked_for_the_place(zalo, directory)
     ).all()
     assert [m.media_count for m in inbound] == [1, 1]
     assert count(Case) == 0
-    first = db.session.scalars(select(Message).where(Message.direction == "out")).first()
+    first = db.session.scalars(
+        select(Message).where(Message.direction == "out").order_by(Message.id)
+    ).first()
     assert "113" in first.body
 
 
