@@ -23,15 +23,13 @@ import hmac
 import logging
 import re
 from typing import Any
-from urllib.parse import quote
 
 from flask import Blueprint, abort, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from hotline.telephony import InboundSms, SendError, SendResult
+from hotline.telephony import InboundSms, SendResult
 from hotline.telephony.flows import ReplySender, flows
-from hotline.telephony.smsgateway.http import DUPLICATE, error_for
-from hotline.telephony.smsgateway.http import request as gateway_request
+from hotline.telephony.smsgateway.http import find_message, post_message
 from hotline.telephony.spool import keep_failed_json
 from models import db
 
@@ -69,19 +67,11 @@ def send(to: str, body: str, key: str) -> SendResult:
         "phoneNumbers": [to],
         "withDeliveryReport": True,
     }
-    response = gateway_request("POST", "/messages", json=payload, auth=_auth())
-    if response.status_code in (200, 201, 202, DUPLICATE):
-        return SendResult(sid=key, status="queued", provider=PROVIDER)
-    raise error_for(response)
+    return post_message(payload, key, PROVIDER, auth=_auth())
 
 
 def find(key: str) -> str | None:
-    response = gateway_request("GET", f"/messages/{quote(key, safe='')}", auth=_auth())
-    if response.status_code == 200:
-        return key
-    if response.status_code == 404:
-        return None
-    raise SendError(f"gw-{response.status_code}", permanent=False)
+    return find_message(key, auth=_auth())
 
 
 def _send_reply(to: str, body: str, *, key: str) -> SendResult:

@@ -8,12 +8,10 @@ not. Delivery reports come back to ``POST /sms-gateway/status`` (:mod:`..gateway
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import current_app
 
-from hotline.telephony import SendError, SendResult
-from hotline.telephony.smsgateway.http import DUPLICATE, error_for, request
+from hotline.telephony import SendResult
+from hotline.telephony.smsgateway.http import find_message, post_message
 
 KIND = "gateway"
 STATUS_PATH = "/sms-gateway/status"
@@ -28,16 +26,8 @@ def send(to: str, body: str, key: str) -> SendResult:
     base = current_app.config.get("PUBLIC_BASE_URL")
     if base:
         payload["status_url"] = base + STATUS_PATH
-    response = request("POST", "/messages", json=payload, headers=_headers())
-    if response.status_code in (200, 201, 202, DUPLICATE):
-        return SendResult(sid=key, status="queued", provider=KIND)
-    raise error_for(response)
+    return post_message(payload, key, KIND, headers=_headers())
 
 
 def find(key: str) -> str | None:
-    response = request("GET", f"/messages/{quote(key, safe='')}", headers=_headers())
-    if response.status_code == 200:
-        return key
-    if response.status_code == 404:
-        return None
-    raise SendError(f"gw-{response.status_code}", permanent=False)
+    return find_message(key, headers=_headers())

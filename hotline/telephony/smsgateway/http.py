@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import quote
 
 import requests
 from flask import current_app
 
-from hotline.telephony import SendError
+from hotline.telephony import SendError, SendResult
 
 log = logging.getLogger(__name__)
 
@@ -53,3 +54,22 @@ def error_for(response: requests.Response) -> SendError:
         "sms gateway answered HTTP %s (%s)", status, "permanent" if error.permanent else "retry"
     )
     return error
+
+
+def post_message(payload: dict[str, Any], key: str, provider: str, **auth: Any) -> SendResult:
+    """``POST /messages`` (both dialects): accepted, or already held under ``key`` (an
+    earlier run reached the gateway) — sent either way; otherwise the SendError."""
+    response = request("POST", "/messages", json=payload, **auth)
+    if response.status_code in (200, 201, 202, DUPLICATE):
+        return SendResult(sid=key, status="queued", provider=provider)
+    raise error_for(response)
+
+
+def find_message(key: str, **auth: Any) -> str | None:
+    """``GET /messages/{key}`` (both dialects): the id when the gateway holds it."""
+    response = request("GET", f"/messages/{quote(key, safe='')}", **auth)
+    if response.status_code == 200:
+        return key
+    if response.status_code == 404:
+        return None
+    raise SendError(f"gw-{response.status_code}", permanent=False)
