@@ -201,6 +201,9 @@ def openapi_document(app: Flask | None = None) -> dict[str, Any]:
             else _json(ref(model), description)
             for status, (model, description) in operation.responses.items()
         }
+        # Any request holding a NUL character is refused before it reaches the operation
+        # (no stored field can hold one: ``hotline/web/__init__.py:_refuse_nul_bytes``).
+        responses["400"] = _json(ref(Error), "The request holds a NUL character.")
         roles = getattr(view, "api_roles", None)
         if roles is not None:
             responses["401"] = _json(ref(Error), "No valid bearer token.")

@@ -64,7 +64,7 @@ def test_auth_and_body_answers_are_derived_from_the_declaration():
     with app.app_context():
         entry = build_document(app)["paths"]["/api/v1/things"]["post"]
     assert entry["summary"] == "Make a thing."
-    assert set(entry["responses"]) == {"201", "401", "403", "422"}
+    assert set(entry["responses"]) == {"201", "400", "401", "403", "422"}
     assert entry["requestBody"]["content"]["application/json"]["schema"]["required"] == ["name"]
 
 
