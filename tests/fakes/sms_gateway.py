@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
+from tests.fakes.loopback import close, serve, url_of
+
 
 @dataclass
 class Recorded:
@@ -59,9 +61,7 @@ class FakeSmsGateway:
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return url_of(self._server)
 
     @property
     def accepted(self) -> list[Accepted]:
@@ -224,11 +224,8 @@ class FakeSmsGateway:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (a timeout the test scripted)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(Handler)
         return self
 
     def stop(self) -> None:
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        close(self._server)

@@ -22,6 +22,8 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote
 
+from tests.fakes.loopback import close, serve, url_of
+
 
 def tone_wav(seconds: float = 1.0, rate: int = 8000) -> bytes:
     """A short 440 Hz tone as 8 kHz mono 16-bit PCM WAV (what Twilio serves by default)."""
@@ -73,9 +75,7 @@ class FakeTwilio:
 
     @property
     def url(self) -> str:
-        assert self._server is not None
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return url_of(self._server)
 
     @property
     def messages(self) -> list[Recorded]:
@@ -279,12 +279,9 @@ class FakeTwilio:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server = serve(Handler)
         return self
 
     def stop(self) -> None:
         self._released.set()
-        if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+        close(self._server)
