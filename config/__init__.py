@@ -64,8 +64,9 @@ POSTGRES_CONNECT_ARGS = {
 
 
 def engine_options(database_url: str) -> dict[str, Any]:
-    """SQLAlchemy engine options for this database."""
-    options: dict[str, Any] = {"pool_pre_ping": True}
+    """SQLAlchemy engine options for this database. (A pooled connection is pinged before
+    use only when it has been idle for a while: ``models.pool``.)"""
+    options: dict[str, Any] = {}
     if normalise_database_url(database_url).startswith("postgresql"):
         options["connect_args"] = dict(POSTGRES_CONNECT_ARGS)
     return options

@@ -15,6 +15,7 @@ from hotline.i18n import init_i18n
 from hotline.jobs.queue import init_queue
 from hotline.logs import init_logging
 from models import db
+from models.pool import ping_idle_connections
 from models.types import keyring
 
 
@@ -53,8 +54,10 @@ def init_extensions(app: Flask) -> None:
     keyring.configure(app.config["FIELD_ENCRYPTION_KEYS"])
     init_i18n(app)
     init_queue(app)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        with app.app_context():
+    with app.app_context():
+        if not (app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {}).get("pool_pre_ping"):
+            ping_idle_connections(db.engine)
+        if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
             event.listen(db.engine, "connect", _sqlite_pragmas)
 
 

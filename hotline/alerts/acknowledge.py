@@ -59,6 +59,18 @@ def _points_with_alert_phone(e164: str) -> list[ServicePoint]:
     )
 
 
+def looks_like_acknowledgement(body: str) -> bool:
+    """Whether this text reads as a staff reply to an alert (``OK``/``NHẬN``/``TỪ CHỐI``
+    and a case code); only then can :func:`try_sms_acknowledgement` act on it."""
+    # The commands start with O, N or T (also with their marks): most texts are ruled out
+    # by their first letter, without folding the whole text.
+    for char in body or "":
+        if char.isspace() or unicodedata.combining(char):
+            continue
+        return _plain(char)[:1] in ("O", "N", "T") and _ACK_RE.match(_plain(body)) is not None
+    return False
+
+
 def try_sms_acknowledgement(from_e164: str, body: str) -> str | None:
     """The reply text when this SMS acknowledges (or tries to acknowledge) an alert, else
     None so the message is handled as a caller's.

@@ -21,17 +21,17 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import JSON, Integer, String, delete, insert, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, insert, text
 
-from hotline.alerts.acknowledge import try_sms_acknowledgement
+from hotline.alerts.acknowledge import looks_like_acknowledgement, try_sms_acknowledgement
 from hotline.cases.intake import routing_record
 from hotline.conversations.callers import sender_identity
 from hotline.conversations.pending import candidates_from, candidates_record
 from hotline.directory.decisions import decide
 from hotline.phones import public_phone
 from hotline.telephony import InboundSms
-from models import InboundJournal, OptOut, SenderLock, db
+from models import Contact, InboundJournal, SenderLock, db, quick
+from models.quick import Statement
 from models.types import EncryptedText, UTCDateTime, utcnow
 from routing.resolve import (
     AMBIGUOUS,
@@ -151,22 +151,15 @@ _SNAPSHOT_SQL = """
       SELECT max(id) FROM contact WHERE channel = '{channel}' AND caller_hash = :sender)
     """
 
-_SNAPSHOT_COLUMNS = dict(
-    answer=EncryptedText(),
-    receipt=EncryptedText(),
-    receipt_type=String(),
-    dir_count=Integer(),
-    dir_changed=UTCDateTime(),
-    entry_decision=JSON(),
-    entry_at=UTCDateTime(),
-    latest_id=Integer(),
-    contact_id=Integer(),
-    contact_status=String(),
-    contact_language=String(),
-    contact_place_asks=Integer(),
-    contact_pending_places=JSON(),
-    contact_updated_at=UTCDateTime(),
-)
+_SNAPSHOT_COLUMNS = {
+    "answer": EncryptedText(),
+    "receipt": EncryptedText(),
+    "dir_changed": UTCDateTime(),
+    "entry_decision": InboundJournal.__table__.c.decision.type,
+    "entry_at": UTCDateTime(),
+    "contact_pending_places": Contact.__table__.c.pending_places.type,
+    "contact_updated_at": UTCDateTime(),
+}
 
 #: After the INSERT (SQLite, under its write lock): whether the sender's conversation
 #: moved on since the snapshot — another message recorded, or the conversation changed.
@@ -186,15 +179,28 @@ _OVERTAKEN_SQL = """
 #: (the channel is a literal in them, so the SMS statements are what they always were).
 CHANNELS = ("sms", "zalo")
 _SNAPSHOTS = {
-    c: text(_SNAPSHOT_SQL.format(channel=c)).columns(**_SNAPSHOT_COLUMNS) for c in CHANNELS
+    c: Statement(_SNAPSHOT_SQL.format(channel=c), columns=_SNAPSHOT_COLUMNS) for c in CHANNELS
 }
-_OVERTAKENS = {c: text(_OVERTAKEN_SQL.format(channel=c)) for c in CHANNELS}
-_INSERT = insert(InboundJournal.__table__)
+_OVERTAKENS = {c: Statement(_OVERTAKEN_SQL.format(channel=c)) for c in CHANNELS}
+_ENTRY = ("provider", "provider_sid", "channel", "sender_hash", "sender", "to_number", "body")
+_INSERT = quick.insert(
+    InboundJournal.__table__,
+    (*_ENTRY, "media_count", "received_at", "reply", "decision", "processed_at"),
+)
+_OPT_OUT = Statement(
+    "INSERT INTO opt_out (number_hash, opted_out, changed_at)"
+    " VALUES (:number_hash, :opted_out, :changed_at)"
+    " ON CONFLICT (number_hash) DO UPDATE"
+    " SET opted_out = excluded.opted_out, changed_at = excluded.changed_at",
+    params={"changed_at": UTCDateTime()},
+)
 
 
-def _snapshot(provider: str, sid: str, caller_hash: str | None, channel: str = "sms"):
+def _snapshot(
+    conn: quick.Connection, provider: str, sid: str, caller_hash: str | None, channel: str
+):
     """What the webhook reads (see :data:`_SNAPSHOT_SQL`)."""
-    return db.session.execute(
+    return conn.one(
         _SNAPSHOTS[channel],
         {
             "provider": provider,
@@ -202,7 +208,7 @@ def _snapshot(provider: str, sid: str, caller_hash: str | None, channel: str = "
             "receipt_key": f"sms:{sid}"[:255],
             "sender": caller_hash,
         },
-    ).one()
+    )
 
 
 def _state_from(snap, caller_hash: str | None, now) -> SenderState:
@@ -240,33 +246,35 @@ JOURNAL_CHANNEL = "hotline_journal"
 
 
 _LOCK = text("SELECT pg_advisory_xact_lock(:key)")
-_LOCK_AND_NOTIFY = text(f"SELECT pg_advisory_xact_lock(:key), pg_notify('{JOURNAL_CHANNEL}', '')")
+#: The webhook's lock: the same statement tells the worker, at commit.
+_LOCK_AND_NOTIFY = Statement(
+    f"SELECT pg_advisory_xact_lock(:key), pg_notify('{JOURNAL_CHANNEL}', '')"
+)
 
 
-def hold_sender(caller_hash: str, *, notify: bool = False) -> None:
+def _lock_key(caller_hash: str) -> int:
+    return int(caller_hash[:15], 16)
+
+
+def hold_sender(caller_hash: str) -> None:
     """Wait for, then hold until commit, this sender's lock: two messages from one number
     handled at once would otherwise both read the same state, and the worker would process
     one sender's messages out of order. On PostgreSQL a transaction-scoped advisory lock
-    keyed by the number's hash (one statement); elsewhere a ``SenderLock`` row inserted and
-    deleted in the transaction (nothing stays stored)."""
+    keyed by the number's hash (one statement; the webhook takes the same lock with
+    :data:`_LOCK_AND_NOTIFY`); elsewhere a ``SenderLock`` row inserted and deleted in the
+    transaction (nothing stays stored)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        # With ``notify`` (the webhook) the same statement tells the worker, at commit.
-        db.session.execute(
-            _LOCK_AND_NOTIFY if notify else _LOCK, {"key": int(caller_hash[:15], 16)}
-        )
+        db.session.execute(_LOCK, {"key": _lock_key(caller_hash)})
         return
     lock = SenderLock.__table__
     db.session.execute(insert(lock).values(number_hash=caller_hash))
     db.session.execute(delete(lock).where(lock.c.number_hash == caller_hash))
 
 
-def _set_opt_out(caller_hash: str, opted_out: bool) -> None:
-    row = db.session.get(OptOut, caller_hash)
-    if row is None:
-        db.session.add(OptOut(number_hash=caller_hash, opted_out=opted_out))
-    else:
-        row.opted_out = opted_out
-        row.changed_at = utcnow()
+def _set_opt_out(conn: quick.Connection, caller_hash: str, opted_out: bool) -> None:
+    conn.run(
+        _OPT_OUT, {"number_hash": caller_hash, "opted_out": opted_out, "changed_at": utcnow()}
+    )
 
 
 def _point_reply(decision: Decision, first: bool) -> str:
@@ -343,20 +351,22 @@ def handle_sms(msg: InboundSms) -> str:
     makes the conversation, messages, case, referral and alert from the entry, exactly
     once and in order per sender (:mod:`hotline.conversations.journal`), using the
     routing decision recorded here — so the case goes to the point the reply named.
+    The statements run on the driver (:mod:`models.quick`), but for a duty social
+    worker's reply to an alert, which acknowledges it in the ORM session's transaction.
     """
+    staff = msg.channel == "sms" and looks_like_acknowledgement(msg.body)
     for _attempt in range(5):
         try:
-            reply = _take(msg)
-            db.session.commit()
+            with quick.session_connection() if staff else quick.connection() as conn:
+                reply = _take(conn, msg, staff=staff)
+                conn.commit()
             return reply
         except _Overtaken:
-            db.session.rollback()
-        except IntegrityError:
+            continue
+        except quick.INTEGRITY_ERRORS:
             # The same message is being (or was just) handled by another worker.
-            db.session.rollback()
-            snap = _snapshot(msg.provider, msg.sid, None, msg.channel)
-            db.session.rollback()
-            answered = _answer_in(snap)
+            with quick.connection() as conn:
+                answered = _answer_in(_snapshot(conn, msg.provider, msg.sid, None, msg.channel))
             if answered is None:
                 raise
             return answered
@@ -385,14 +395,13 @@ def _reply_of_receipt(response: str, content_type: str) -> str | None:
     return message.text if message is not None else None
 
 
-def _take(msg: InboundSms) -> str:
+def _take(conn: quick.Connection, msg: InboundSms, *, staff: bool) -> str:
     now = utcnow()
     number, caller_hash = sender_identity(msg.channel, msg.sender)
     body = _normalise(msg.body or "")
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    if caller_hash and postgres:
-        hold_sender(caller_hash, notify=True)
-    snap = _snapshot(msg.provider, msg.sid, caller_hash, msg.channel)
+    if caller_hash and conn.postgres:
+        conn.run(_LOCK_AND_NOTIFY, {"key": _lock_key(caller_hash)})
+    snap = _snapshot(conn, msg.provider, msg.sid, caller_hash, msg.channel)
     answered = _answer_in(snap)
     if answered is not None:
         return answered
@@ -406,12 +415,15 @@ def _take(msg: InboundSms) -> str:
         "body": body,
         "media_count": max(0, msg.media_count),
         "received_at": now,
+        "processed_at": None,
     }
-    if number is not None and msg.channel == "sms":
+    if staff and number is not None:
         # A duty social worker acting on an alert is not a caller: done here and now.
         ack = try_sms_acknowledgement(number, body)
         if ack is not None:
-            _record({**values, "reply": ack, "decision": {"step": "staff"}, "processed_at": now})
+            _record(
+                conn, {**values, "reply": ack, "decision": {"step": "staff"}, "processed_at": now}
+            )
             return ack
 
     state = _state_from(snap, caller_hash, now)
@@ -423,12 +435,12 @@ def _take(msg: InboundSms) -> str:
     with force_locale(state.language):
         if kw == "stop":
             if caller_hash:
-                _set_opt_out(caller_hash, True)
+                _set_opt_out(conn, caller_hash, True)
             state.status = "closed"
             reply = _("You will get no more messages. Send START to undo. Danger: call 113.")
         elif kw == "start":
             if caller_hash:
-                _set_opt_out(caller_hash, False)
+                _set_opt_out(conn, caller_hash, False)
             reply = _("Messages are on again. In danger, call 113.")
         elif kw == "help":
             reply = _("Hotline 18001769. In danger, call 113. Children: 111.")
@@ -437,17 +449,17 @@ def _take(msg: InboundSms) -> str:
         else:
             reply = _place_step(state, body, first, decision, (snap.dir_count, snap.dir_changed))
     decision["state"] = state.as_record()
-    new_id = _record({**values, "reply": reply, "decision": decision})
-    if caller_hash and not postgres:
+    new_id = _record(conn, {**values, "reply": reply, "decision": decision})
+    if caller_hash and not conn.postgres:
         # No lock was held while deciding: if another message of this sender was recorded
         # meanwhile, this one was decided from an old state. The INSERT holds SQLite's
         # write lock, so nothing can be recorded between this check and the commit.
         # The conversation itself may have moved on too (the place-question timeout
         # routes it without a journal entry).
-        check = db.session.execute(
+        check = conn.one(
             _OVERTAKENS[msg.channel],
             {"sender": caller_hash, "seen": snap.latest_id or 0, "new": new_id},
-        ).one()
+        )
         seen = (snap.contact_id, snap.contact_status, snap.contact_place_asks)
         if (
             check.newer
@@ -457,10 +469,13 @@ def _take(msg: InboundSms) -> str:
     return reply
 
 
-def _record(values: dict[str, Any]) -> int:
-    """Insert the journal entry (Core, one statement); its id."""
-    result = db.session.execute(_INSERT, values)
-    return result.inserted_primary_key[0]
+def _record(conn: quick.Connection, values: dict[str, Any]) -> int | None:
+    """Insert the journal entry (one statement); its id on SQLite (the overtaking check
+    needs it), None on PostgreSQL (sent, known to have worked at commit)."""
+    if conn.postgres:
+        conn.run(_INSERT, values)
+        return None
+    return conn.last_id(_INSERT, values)
 
 
 def safe_reply(language: str = "vi") -> str:

@@ -21,14 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from flask_babel import force_locale
-from sqlalchemy import JSON, Integer, String, insert, text, update
-from sqlalchemy.exc import IntegrityError
 
 from hotline.conversations import voice
 from hotline.conversations.callers import caller_identity
-from hotline.stats.rollup import mark_instants_dirty
+from hotline.stats.rollup import MARK_DAY, day_mark
 from hotline.telephony import VoiceAction
-from models import Contact, db
+from models import Contact, quick
+from models.quick import Statement
 from models.types import EncryptedText, UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -40,8 +39,9 @@ QUICK_STEPS = frozenset(
 )
 #: What a menu step may change on the call.
 STATE = ("language", "ivr_step", "commune_code", "district_code", "place_asks", "pending_places")
+_table = Contact.__table__
 
-_SNAPSHOT = text(
+_SNAPSHOT = Statement(
     """
     SELECT
       (SELECT response FROM webhook_receipt
@@ -57,30 +57,24 @@ _SNAPSHOT = text(
     FROM (SELECT 1 AS one) AS one
     LEFT JOIN contact AS c
       ON c.provider = :provider AND c.provider_sid = :sid AND c.channel = 'voice'
-    """
-).columns(
-    receipt=EncryptedText(),
-    dir_count=Integer(),
-    dir_changed=UTCDateTime(),
-    id=Integer(),
-    language=String(),
-    ivr_step=String(),
-    commune_code=String(),
-    district_code=String(),
-    place_asks=Integer(),
-    pending_places=JSON(),
-    step_count=Integer(),
-    answer_key=String(),
-    answer=EncryptedText(),
+    """,
+    columns={
+        "receipt": EncryptedText(),
+        "dir_changed": UTCDateTime(),
+        "pending_places": _table.c.pending_places.type,
+        "answer": _table.c.answer.type,
+    },
 )
-_table = Contact.__table__
-_INSERT = insert(_table)
-_UPDATE = (
-    update(_table)
-    .where(_table.c.id == db.bindparam("_id"), _table.c.step_count == db.bindparam("_seen"))
-    .values({name: db.bindparam(name) for name in (*STATE, "step_count", "answer_key")})
-    .values(answer=db.bindparam("answer"), updated_at=db.bindparam("updated_at"))
+_WRITTEN = (*STATE, "step_count", "answer_key", "answer", "updated_at")
+_NEW_CALL = ("channel", "provider", "provider_sid", "caller_number", "caller_hash")
+_INSERT = quick.insert(_table, (*_WRITTEN, *_NEW_CALL, "hotline_number", "status", "started_at"))
+#: PostgreSQL: the call and its day's mark in one statement (the block commits each
+#: statement on its own).
+_INSERT_MARKED = Statement(
+    f"WITH mark AS ({MARK_DAY.sql}) {_INSERT.sql}", params={**MARK_DAY.params, **_INSERT.params}
 )
+_INSERT_MARKED.defaults = _INSERT.defaults
+_UPDATE = quick.update(_table, _WRITTEN, "id = :_id AND step_count = :_seen")
 
 
 @dataclass
@@ -117,101 +111,82 @@ def quick_step(
     one write, committed; None when it must run the full way (nothing was written)."""
     if step not in QUICK_STEPS:
         return None
-    snap = db.session.execute(
-        _SNAPSHOT, {"provider": provider, "sid": sid[:64], "key": key[:255]}
-    ).one()
-    if snap.receipt is not None:
-        db.session.rollback()
-        return snap.receipt
-    if snap.answer_key == key[:255] and snap.answer is not None:
-        db.session.rollback()
-        return snap.answer
-    if snap.id is None and step is not None:
-        db.session.rollback()
-        return None  # a later step of a call never seen: the full way makes it
-    state = CallState(
-        id=snap.id,
-        language=snap.language or "vi",
-        ivr_step=snap.ivr_step,
-        commune_code=snap.commune_code,
-        district_code=snap.district_code,
-        place_asks=snap.place_asks or 0,
-        pending_places=snap.pending_places,
-        step_count=snap.step_count or 0,
-        directory_version=(snap.dir_count, snap.dir_changed),
-    )
-    seen = state.step_count
-    try:
-        with force_locale(state.language):
-            if step is None:
-                actions = voice.greeting(state)  # type: ignore[arg-type]
-            else:
-                actions = voice.STEPS[step](state, {**form, "_leg": ""})
-    except voice.NeedsSession:
-        db.session.rollback()
-        return None
-    state.step_count = seen + 1
-    answer = render(state.step_count, actions)
-    now = utcnow()
-    if state.id is None:
-        return _insert_call(provider, sid, form, state, key, answer, now)
-    done = db.session.execute(
-        _UPDATE,
-        {
-            **state.values(),
-            "_id": state.id,
-            "_seen": seen,
-            "answer_key": key[:255],
-            "answer": answer,
-            "updated_at": now,
-        },
-    )
-    if done.rowcount != 1:
-        db.session.rollback()
-        return None  # another request for this call moved it on: the full way decides
-    db.session.commit()
-    return answer
+    sid, key = sid[:64], key[:255]
+    # One statement reads, one writes (each its own transaction).
+    with quick.connection(transaction=False) as conn:
+        snap = conn.one(_SNAPSHOT, {"provider": provider, "sid": sid, "key": key})
+        if snap.receipt is not None:
+            return snap.receipt
+        if snap.answer_key == key and snap.answer is not None:
+            return snap.answer
+        if snap.id is None and step is not None:
+            return None  # a later step of a call never seen: the full way makes it
+        state = CallState(
+            id=snap.id,
+            language=snap.language or "vi",
+            ivr_step=snap.ivr_step,
+            commune_code=snap.commune_code,
+            district_code=snap.district_code,
+            place_asks=snap.place_asks or 0,
+            pending_places=snap.pending_places,
+            step_count=snap.step_count or 0,
+            directory_version=(snap.dir_count, snap.dir_changed),
+        )
+        seen = state.step_count
+        try:
+            with force_locale(state.language):
+                if step is None:
+                    actions = voice.greeting(state)  # type: ignore[arg-type]
+                else:
+                    actions = voice.STEPS[step](state, {**form, "_leg": ""})
+        except voice.NeedsSession:
+            return None
+        state.step_count = seen + 1
+        answer = render(state.step_count, actions)
+        values = {**state.values(), "answer_key": key, "answer": answer, "updated_at": utcnow()}
+        if state.id is None:
+            return _insert_call(conn, provider, sid, form, values)
+        done = conn.run(_UPDATE, {**values, "_id": state.id, "_seen": seen})
+        # Guarded by the step counter: when another request for this call moved it on,
+        # nothing changed (and nothing was committed); the full way decides.
+        conn.commit()
+        return answer if done.rowcount == 1 else None
 
 
 def _insert_call(
+    conn: quick.Connection,
     provider: str,
     sid: str,
     form: Mapping[str, str],
-    state: CallState,
-    key: str,
-    answer: str,
-    now,
+    values: dict[str, Any],
 ) -> str | None:
     number, caller_hash = caller_identity(form.get("From") or "")
+    now = values["updated_at"]
     try:
-        db.session.execute(
-            _INSERT,
-            {
-                **state.values(),
-                "channel": "voice",
-                "provider": provider,
-                "provider_sid": sid[:64],
-                "caller_number": number,
-                "caller_hash": caller_hash,
-                "hotline_number": (form.get("To") or "")[:32] or None,
-                "status": "in_progress",
-                "started_at": now,
-                "updated_at": now,
-                "answer_key": key[:255],
-                "answer": answer,
-            },
-        )
+        row = {
+            **values,
+            "channel": "voice",
+            "provider": provider,
+            "provider_sid": sid,
+            "caller_number": number,
+            "caller_hash": caller_hash,
+            "hotline_number": (form.get("To") or "")[:32] or None,
+            "status": "in_progress",
+            "started_at": now,
+        }
         # A new call counts in its day's statistics (later menu steps change what it
         # counts as only once it ends, and its end marks the day again).
-        mark_instants_dirty([now])
-        db.session.commit()
-    except IntegrityError:
+        if conn.postgres:
+            conn.run(_INSERT_MARKED, {**row, **day_mark(now)})
+        else:
+            conn.run(_INSERT, row)
+            conn.run(MARK_DAY, day_mark(now))
+        conn.commit()
+    except quick.INTEGRITY_ERRORS:
         # The same call's first request is being (or was just) answered by another worker:
         # its answer, once committed, is this one's too.
-        db.session.rollback()
-        snap = db.session.execute(
-            _SNAPSHOT, {"provider": provider, "sid": sid[:64], "key": key[:255]}
-        ).one()
-        db.session.rollback()
-        return snap.answer if snap.answer_key == key[:255] else None
-    return answer
+        conn.rollback()
+        snap = conn.one(_SNAPSHOT, {"provider": provider, "sid": sid, "key": values["answer_key"]})
+        conn.rollback()
+        return snap.answer if snap.answer_key == values["answer_key"] else None
+    return values["answer"]

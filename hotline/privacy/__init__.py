@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from models import AppSecret, db
@@ -21,17 +22,27 @@ def _hash_key() -> bytes:
     if key is not None:
         return key
     row = db.session.get(AppSecret, _HASH_KEY_NAME)
-    if row is None:
-        # A nested transaction so a concurrent first use by another process is harmless.
-        try:
-            with db.session.begin_nested():
-                row = AppSecret(name=_HASH_KEY_NAME, value=secrets.token_hex(32))
-                db.session.add(row)
-        except IntegrityError:
-            row = db.session.get(AppSecret, _HASH_KEY_NAME)
-    key = bytes.fromhex(row.value)
+    value = row.value if row is not None else _create_hash_key()
+    key = bytes.fromhex(value)
     _cache[bind] = key
     return key
+
+
+def _create_hash_key() -> str:
+    """Generate and store the key, committed on a connection of its own: the caller's
+    transaction may never be committed (a webhook writes on the driver's connection,
+    ``models.quick``), and the key must outlive it. A concurrent first use by another
+    process is harmless: the first key stored wins."""
+    table = AppSecret.__table__
+    with db.engine.connect() as conn:
+        try:
+            with conn.begin():
+                conn.execute(
+                    insert(table).values(name=_HASH_KEY_NAME, value=secrets.token_hex(32))
+                )
+        except IntegrityError:
+            pass
+        return conn.scalar(select(table.c.value).where(table.c.name == _HASH_KEY_NAME))
 
 
 def number_hash(e164: str) -> str:

@@ -14,6 +14,7 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
@@ -34,6 +35,7 @@ from models import (
     StatRollup,
     db,
 )
+from models.quick import Statement
 
 DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
 #: Tables summed with MAX instead of SUM.
@@ -162,6 +164,27 @@ def mark_instants_dirty(instants: Iterable[datetime]) -> None:
     for changes made by a direct UPDATE, which the flush hook does not see."""
     tz = ZoneInfo(timezone_name())
     mark_dirty({local_day(_aware(instant), tz) for instant in instants})
+
+
+#: The same mark, for a webhook on the driver's connection (:mod:`models.quick`): one day.
+MARK_DAY = Statement(
+    "INSERT INTO stat_dirty_day (day, token) VALUES (:day, :token)"
+    " ON CONFLICT (day) DO UPDATE SET token = excluded.token",
+    params={"day": StatDirtyDay.__table__.c.day.type},
+)
+
+
+def day_mark(instant: datetime) -> dict[str, object]:
+    """:data:`MARK_DAY`'s values for the local day of this instant."""
+    return {
+        "day": local_day(_aware(instant), _zone(timezone_name())),
+        "token": secrets.token_hex(8),
+    }
+
+
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def mark_dirty(days: Iterable[date], *, connection=None) -> None:

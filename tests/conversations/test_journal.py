@@ -7,13 +7,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from sqlalchemy import event, func, select, update
+from sqlalchemy import delete, func, select, update
 
 from hotline.conversations.journal import process_journal
 from hotline.phones import public_phone
 from hotline.privacy import number_hash
 from models import (
     Alert,
+    AppSecret,
     Case,
     Contact,
     InboundJournal,
@@ -24,6 +25,7 @@ from models import (
     db,
 )
 from tests.conftest import wait_for
+from tests.statements import statements as all_statements
 from tests.webhooks import CALLER, drain_journal, reply_text
 from tests.workers import kill_worker
 
@@ -146,18 +148,10 @@ def test_a_failing_entry_is_retried_and_holds_back_only_its_sender(twilio, direc
 def test_statements_per_sms_webhook(twilio, directory, app):
     """The webhook does the least the conversation needs (journal first)."""
     twilio.sms("alo", "SM" + "a" * 32, sender="+84900555780", process=False)  # warm caches
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, *args):
-        statements.append(statement.split()[0].upper())
-
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with all_statements(engine) as statements:
         twilio.sms(PLACE, "SM" + "b" * 32, sender="+84900555781", process=False)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     kinds = Counter(statements)
     # One read (the answer already given, the sender's state, the directory version: one
     # statement), one INSERT, and the sender's ordering: an advisory lock on PostgreSQL,
@@ -306,3 +300,32 @@ def test_a_recorded_message_wakes_the_listener_at_once(app, twilio, directory):
         stop.set()
         listener.join(timeout=5)
     assert not listener.is_alive()
+
+
+def test_the_number_hash_key_made_by_a_first_webhook_is_kept(twilio, directory):
+    """A new database's first message makes the key of the number hash. The webhook's own
+    statements run on another connection than the ORM session's: the key must be committed
+    all the same, or every later message would be hashed with another key (one sender,
+    many conversations; an opt-out forgotten)."""
+    import hotline.privacy as privacy
+
+    saved = db.session.get(AppSecret, "number_hash_key")
+    old_value = saved.value if saved is not None else None
+    db.session.execute(delete(AppSecret).where(AppSecret.name == "number_hash_key"))
+    db.session.commit()
+    privacy._cache.clear()
+    try:
+        twilio.sms("STOP", "SM" + "k" * 32, process=False)
+        privacy._cache.clear()  # as another process would: read the key from the database
+        with twilio.app.app_context():
+            key = db.session.get(AppSecret, "number_hash_key")
+            assert key is not None
+            entry = db.session.scalars(select(InboundJournal)).one()
+            assert entry.sender_hash == number_hash(CALLER)
+            assert db.session.get(OptOut, number_hash(CALLER)).opted_out is True
+    finally:
+        if old_value is not None:
+            db.session.execute(delete(AppSecret).where(AppSecret.name == "number_hash_key"))
+            db.session.add(AppSecret(name="number_hash_key", value=old_value))
+            db.session.commit()
+        privacy._cache.clear()
