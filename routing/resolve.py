@@ -358,6 +358,8 @@ class _Index:
     district_communes: dict[str, tuple[str, ...]]
     menu: tuple[MenuEntry, ...]
     gazetteer: Gazetteer
+    #: key → :func:`_fuzzy_keys` (a memo, filled as messages are read)
+    fuzzy: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False, repr=False)
 
 
 def _key_parts(name: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -532,7 +534,22 @@ def _diacritic_penalty(ws: Sequence[Word], toned: tuple[str, ...]) -> tuple[floa
     return penalty, confirmed
 
 
-def _fuzzy_keys(index: _Index, key: str) -> list[str]:
+def _fuzzy_keys(index: _Index, key: str) -> tuple[str, ...]:
+    """Names within one typing error of ``key`` (remembered per index: the same words
+    come back in message after message)."""
+    known = index.fuzzy.get(key)
+    if known is None:
+        if len(index.fuzzy) >= _FUZZY_MEMO:
+            index.fuzzy.clear()
+        known = index.fuzzy[key] = _fuzzy_keys_of(index, key)
+    return known
+
+
+#: How many keys' fuzzy matches an index remembers (then it starts again).
+_FUZZY_MEMO = 50_000
+
+
+def _fuzzy_keys_of(index: _Index, key: str) -> tuple[str, ...]:
     found: set[str] = set()
     found.update(index.deletes.get(key, ()))  # one letter too many
     for i in range(len(key)):
@@ -540,7 +557,7 @@ def _fuzzy_keys(index: _Index, key: str) -> list[str]:
         if d in index.names:  # one letter missing
             found.add(d)
         found.update(index.deletes.get(d, ()))  # one letter wrong or swapped
-    return sorted(k for k in found if damerau1(key, k))
+    return tuple(sorted(k for k in found if damerau1(key, k)))
 
 
 def _name_weak(name: _Name) -> int:
