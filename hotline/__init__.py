@@ -95,7 +95,11 @@ def register_blueprints(app: Flask) -> None:
 
     # No CSRF token on the bearer-token API and the provider-signed webhooks: they never
     # act on the session cookie.
-    web.init_web(app, csrf_exempt=(api.bp, stats_api.bp, *telephony.blueprints()))
+    web.init_web(
+        app,
+        csrf_exempt=(api.bp, stats_api.bp, *telephony.blueprints()),
+        sessionless=telephony.WEBHOOK_PREFIXES,
+    )
     telephony.init_telephony()
     init_rollup()
     for bp in (

@@ -21,6 +21,11 @@ def blueprints() -> list[Blueprint]:
     return [twilio_webhooks.bp, gateway.bp, android.bp, zalo_webhook.bp]
 
 
+#: Where the providers' webhooks live: requests there get no session (no cookie is read
+#: or written; they are signed by the provider instead).
+WEBHOOK_PREFIXES = ("/twilio/", "/sms-gateway/", "/zalo/")
+
+
 def init_telephony() -> None:
     """Tell the spool how to replay each provider's kept requests, and how the worker
     answers messages whose webhook cannot carry the reply."""

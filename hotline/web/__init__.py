@@ -31,12 +31,15 @@ def _refuse_nul_bytes():
     return None
 
 
-def init_web(app: Flask, *, csrf_exempt: Iterable[Blueprint] = ()) -> None:
+def init_web(
+    app: Flask, *, csrf_exempt: Iterable[Blueprint] = (), sessionless: tuple[str, ...] = ()
+) -> None:
     """Security (sessions, CSRF, headers), labels and request guards of the screens; the
     blueprints themselves are registered by the app factory. ``csrf_exempt``: blueprints
-    that do not use the session cookie (bearer-token API, signed provider webhooks)."""
+    that do not use the session cookie (bearer-token API, signed provider webhooks);
+    ``sessionless``: path prefixes whose requests get no session (the webhooks)."""
     init_proxy(app)
-    init_security(app, csrf_exempt=csrf_exempt)
+    init_security(app, csrf_exempt=csrf_exempt, sessionless=sessionless)
     init_labels(app)
     init_read_audit(app)
     app.before_request(_refuse_nul_bytes)

@@ -29,6 +29,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
@@ -191,11 +192,29 @@ def _security_headers(response):
     return response
 
 
-def init_security(app: Flask, *, csrf_exempt: Iterable[Blueprint] = ()) -> None:
+class _SessionInterface(SecureCookieSessionInterface):
+    """The signed cookie session, except under ``sessionless`` path prefixes (the
+    providers' webhooks): they sign no one in, and opening and saving a session cost a
+    tenth of a webhook's time (DESIGN.md §10)."""
+
+    def __init__(self, sessionless: tuple[str, ...]) -> None:
+        self.sessionless = sessionless
+
+    def open_session(self, app: Flask, request):
+        if request.path.startswith(self.sessionless):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+def init_security(
+    app: Flask, *, csrf_exempt: Iterable[Blueprint] = (), sessionless: tuple[str, ...] = ()
+) -> None:
     """Sessions, CSRF (``csrf_exempt``: blueprints that never use the session cookie) and
-    security headers."""
+    security headers; no session at all under the ``sessionless`` path prefixes."""
     for key, value in DEFAULTS.items():
         app.config.setdefault(key, value)
+    if sessionless:
+        app.session_interface = _SessionInterface(sessionless)
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
     # First: the check must see the session as the form was sent, before _load_user may

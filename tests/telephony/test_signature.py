@@ -79,3 +79,15 @@ def test_refusals_log_no_personal_data(twilio, ctx, caplog):
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "refused" in logged
     assert "900999111" not in logged and "canary-b" not in logged
+
+
+def test_webhooks_neither_read_nor_write_a_session(twilio, client, directory):
+    """A provider's webhook signs no one in: a session cookie sent with it is not opened
+    (even a forged one) and nothing about sessions comes back; pages still have theirs."""
+    client.set_cookie("session", "forged.cookie.value", domain="hotline.test")
+    response = twilio.sms("alo", "SM" + "5" * 32, process=False)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert "Cookie" not in response.headers.get("Vary", "")
+    page = client.get("/login", base_url=BASE)
+    assert "Cookie" in page.headers.get("Vary", "")  # a page opens the session
