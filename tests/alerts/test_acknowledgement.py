@@ -7,9 +7,16 @@ import time
 from datetime import timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
 
-from hotline.alerts.acknowledge import try_sms_acknowledgement
+from hotline.alerts.acknowledge import (
+    _ACK_RE,
+    _plain,
+    looks_like_acknowledgement,
+    try_sms_acknowledgement,
+)
 from hotline.alerts.escalation import check_escalations
 from hotline.alerts.text import ACK_SALT, ack_url
 from hotline.referrals.actions import acknowledge
@@ -189,3 +196,19 @@ def test_the_link_in_the_sent_alert_acknowledges(directory, fake_twilio, run_bur
 
     db.session.remove()
     assert primary(case_id).acknowledged_via == "link"
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(
+        st.text(),
+        st.from_regex(r"\s*(ok|nhận|NHAN|Từ chối|tu choi)[ :.,]*[a-zA-Z0-9 -]*", fullmatch=True),
+        st.text(alphabet=" \u0301\u0300\u00a0\u3000OoNnTtÔôĐđKkQN0123-", max_size=12),
+    )
+)
+def test_the_quick_look_at_a_text_agrees_with_reading_all_of_it(text):
+    """The webhook decides from a text's first letter whether it may be a duty phone's
+    acknowledgement (and needs the ORM session): never a different answer than folding the
+    whole text and matching the command."""
+    whole = _ACK_RE.match(_plain(text)) is not None
+    assert looks_like_acknowledgement(text) == whole
