@@ -4,8 +4,8 @@ throughput ≥ 70 % of it. Not a timed test.
 
 Run from the project root:
 
-    .venv/bin/python bench/webhook_bench.py [--clients 8] [--requests 200] [--write]
-        [--database-url postgresql://…]
+    .venv/bin/python bench/webhook_bench.py [--clients 8] [--requests 200] [--rounds 5]
+        [--write] [--database-url postgresql://…]
 
 It starts, with the same gunicorn settings (``--workers 2 --threads 4``, loopback, free
 ports), three servers: a minimal Flask app returning fixed TwiML (``bench/baseline_app.py``,
@@ -22,7 +22,9 @@ A bounded load generator (``--clients`` threads, each with its own keep-alive
 per phase) posts signed webhooks: ``/twilio/sms`` (a new MessageSid and sender each, a
 Vietnamese message naming a place, so each creates a case and an alert) and
 ``/twilio/voice`` (a new CallSid each). The baseline gets the same requests. Each phase is
-preceded by a warm-up. Afterwards what the real app stored is counted (the SMS journal
+preceded by a warm-up; then the three servers take ``--rounds`` turns (5), a slice of the
+requests each, in alternating order, so a machine that slows down for a minute weighs on
+all three alike. Afterwards what the real app stored is counted (the SMS journal
 entries and the calls' rows): an answer given from the fallback path (request spooled,
 not stored) fails the run (exit 1).
 With ``--write`` the table replaces this database's section of ``docs/BENCHMARKS.md``.
@@ -142,6 +144,15 @@ class Result:
     def pct(self, p: float) -> float:
         xs = sorted(self.latencies)
         return xs[max(0, round(p * len(xs)) - 1)]
+
+
+def merged(results: list[Result]) -> Result:
+    """One server's turns as one result (latencies together, time and errors summed)."""
+    return Result(
+        [x for r in results for x in r.latencies],
+        sum(r.seconds for r in results),
+        sum(r.errors for r in results),
+    )
 
 
 def load(
@@ -373,6 +384,9 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests per client (200)")
     parser.add_argument("--warmup", type=int, default=20, help="warm-up requests per client")
     parser.add_argument("--max-seconds", type=float, default=60, help="cap per phase (60)")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="turns the servers take, alternating (5)"
+    )
     parser.add_argument("--database-url", help="a PostgreSQL database of your own")
     parser.add_argument(
         "--kinds",
@@ -452,25 +466,36 @@ def main() -> int:
                 warm = {name: worker_memory(proc)[1] for name, proc in servers}
             sent += args.clients * args.warmup
             floor_sent += args.clients * args.warmup
-            base = load(base_port, kind, args.clients, args.requests, args.max_seconds, 0)
-            floor = load(floor_port, kind, args.clients, args.requests, args.max_seconds, offset)
-            offset += 1_000_000
-            real = load(
-                real_port,
-                kind,
-                args.clients,
-                args.requests,
-                args.max_seconds,
-                offset,
-                hotline=True,
+            # The three servers take turns, a slice of the requests each, in alternating
+            # order: this machine speeds up and slows down by the minute, and a server
+            # measured alone in a slow minute would look slow.
+            per_round = max(1, args.requests // args.rounds)
+            results: dict[int, list[Result]] = {base_port: [], floor_port: [], real_port: []}
+            for r in range(args.rounds):
+                turns = (base_port, floor_port, real_port)
+                for port in turns if r % 2 == 0 else turns[::-1]:
+                    results[port].append(
+                        load(
+                            port,
+                            kind,
+                            args.clients,
+                            per_round,
+                            args.max_seconds / args.rounds,
+                            offset,
+                            hotline=port == real_port,
+                        )
+                    )
+                    offset += 1_000_000
+            base, floor, real = (
+                merged(results[port]) for port in (base_port, floor_port, real_port)
             )
-            offset += 1_000_000
             for name, result in (("baseline", base), ("stored floor", floor), ("hotline", real)):
                 if not result.latencies:
                     raise SystemExit(f"{name}: no request answered 200 (log: {log})")
             # Each request stores one row; a menu step changes its call's row, made (and
             # counted) by the call's first request, which was sent for every planned step.
-            sent += args.clients * args.requests if kind == "voice-step" else len(real.latencies)
+            planned = args.clients * per_round * args.rounds
+            sent += planned if kind == "voice-step" else len(real.latencies)
             floor_sent += len(floor.latencies)
             rows.append((kind, base, floor, real))
             print(
@@ -497,7 +522,8 @@ def main() -> int:
         f"Measured {when} on {platform.platform()}, {os.cpu_count()} CPUs, "
         f"Python {platform.python_version()}; database {database}, embedded Valkey; gunicorn "
         f"`{' '.join(GUNICORN)}` for all three; {args.clients} concurrent keep-alive clients "
-        f"on the same machine, {args.requests} requests each after {args.warmup} warm-up each.",
+        f"on the same machine, {args.requests} requests each after {args.warmup} warm-up each, "
+        f"in {args.rounds} turns per server (alternating order).",
         "",
         *table(rows),
         "",

@@ -195,15 +195,21 @@ def _security_headers(response):
 class _SessionInterface(SecureCookieSessionInterface):
     """The signed cookie session, except under ``sessionless`` path prefixes (the
     providers' webhooks): they sign no one in, and opening and saving a session cost a
-    tenth of a webhook's time (DESIGN.md §10)."""
+    tenth of a webhook's time (DESIGN.md §10). There the session is an empty one that
+    is never read from the cookie nor saved (an error page may still write to it)."""
 
     def __init__(self, sessionless: tuple[str, ...]) -> None:
         self.sessionless = sessionless
 
     def open_session(self, app: Flask, request):
         if request.path.startswith(self.sessionless):
-            return self.make_null_session(app)
+            return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session, response) -> None:
+        if request.path.startswith(self.sessionless):
+            return
+        super().save_session(app, session, response)
 
 
 def init_security(
