@@ -6,14 +6,17 @@ process, without the network — what each request costs the server, not its lat
 
 It prepares a private instance like ``bench/webhook_bench.py`` (SQLite file in a temporary
 directory, or ``--database-url``: an empty database of your own; ``db upgrade``,
-``geo load``, ``demo load``), then posts signed requests through Flask's test client: SMS
-naming a place from a new sender each (each becomes a journal entry the worker would turn
-into a case), and calls: the incoming call (greeting) and its next two steps (the menu key
-2, the place keyed). It counts the SQL statements each kind of request runs (an engine
-event) and the process CPU time per request, and prints one table. ``--top N`` also prints
-the N most expensive functions of the SMS requests (cProfile, cumulative;
-``--profile voice`` for the calls' steps). The stored floor (``bench/floor_app.py``)
-is measured the same way first.
+``geo load``, ``demo load``), then calls the app's WSGI entry point with signed requests
+built beforehand: SMS naming a place from a new sender each (each becomes a journal entry
+the worker would turn into a case), and calls: the incoming call (greeting) and its next
+two steps (the menu key 2, the place keyed). Each request of the stored floor
+(``bench/floor_app.py``) alternates with one of the hotline's, so a machine that speeds up
+or slows down weighs on both alike. It counts the SQL statements each kind of request runs
+(SQLAlchemy's engine event and ``models.quick``'s observers) and the process CPU time per
+request (the server's work only: building and signing the request are not timed), and
+prints one table. ``--top N`` also prints the N most expensive functions of the SMS
+requests (cProfile of process CPU, cumulative; ``PROFILE_SORT=tottime``,
+``PROFILE_TIMER=wall``; ``--profile voice`` for the calls' steps).
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ import tempfile
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+from werkzeug.test import EnvironBuilder
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -149,14 +154,27 @@ def main() -> None:
     statements: dict[str, int] = {}
 
     def measure(name: str, path: str, form: dict[str, str], client, profiled: bool) -> None:
+        """One request, timed from the WSGI call to the last byte of the answer: the
+        server's own work (the request is built and signed before the clock starts)."""
+        url = PUBLIC + path
+        environ = EnvironBuilder(
+            path=path,
+            base_url=PUBLIC,
+            method="POST",
+            data=urlencode(form),
+            content_type="application/x-www-form-urlencoded",
+            headers={"X-Twilio-Signature": sign(url, form, token)},
+        ).get_environ()
+        status: list[str] = []
         before_sql, before_cpu = counted[0], time.process_time()
         if profiled:
             profile.enable()
-        post(path, form, client)
+        b"".join(client.application(environ, lambda s, _h, _e=None: status.append(s)))
         if profiled:
             profile.disable()
         cpu.setdefault(name, []).append(time.process_time() - before_cpu)
         statements[name] = statements.get(name, 0) + counted[0] - before_sql
+        assert status[0].startswith("200"), status
 
     for kind, make in (("sms", sms), ("voice", call)):
         for n in range(20):  # warm-up: caches, prepared statements, imports
