@@ -134,8 +134,6 @@ class Connection:
         self.dbapi = dbapi_connection
         self.dialect = dialect
         self.postgres = dialect.name == "postgresql"
-        #: The driver's errors (``IntegrityError``…).
-        self.errors = dialect.loaded_dbapi
         self._pipeline = pipeline
         self._session = session
 
@@ -221,13 +219,17 @@ def connection(*, transaction: bool = True) -> Iterator[Connection]:
                 dbapi.rollback()
                 if postgres and not transaction:
                     dbapi.autocommit = False
+        except Exception as exc:
+            # Never give the pool a connection in an unknown state (still committing each
+            # statement on its own, say): the ORM would use it next.
+            fairy.invalidate(exc)
         finally:
             fairy.close()
 
 
 def insert(table, keys: tuple[str, ...]) -> Statement:
     """An INSERT of these columns of ``table``, plus every other column with a Python-side
-    default, filled as the ORM fills it (:meth:`Statement.with_defaults`)."""
+    default, filled as the ORM fills it (:attr:`Statement.defaults`)."""
     defaults: dict[str, Callable[[], Any]] = {}
     for column in table.columns:
         default = column.default

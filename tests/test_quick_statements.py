@@ -180,3 +180,19 @@ def test_a_connection_that_died_in_use_is_thrown_away_not_given_back(ctx):
     # … and the next request gets a new connection, not the dead one.
     with quick.connection() as conn:
         assert conn.one(pid_of, {}).pid != pid
+
+
+def test_the_orm_gets_its_connection_back_transactional(ctx):
+    """A block of self-committing statements must not leave the pooled connection that
+    way: the ORM session using it next would commit what it rolls back."""
+    db.engine.dispose()  # one connection in the pool from here on
+    with quick.connection(transaction=False) as conn:
+        conn.run(INSERT, entry("SMquick5", utcnow()))
+        conn.commit()
+    db.session.add(InboundJournal(provider="test", provider_sid="SMquick6", decision={}))
+    db.session.flush()
+    db.session.rollback()
+    assert (
+        db.session.scalar(select(func.count()).where(InboundJournal.provider_sid == "SMquick6"))
+        == 0
+    )
