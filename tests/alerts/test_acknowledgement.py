@@ -20,9 +20,9 @@ from hotline.alerts.acknowledge import (
 from hotline.alerts.escalation import check_escalations
 from hotline.alerts.text import ACK_SALT, ack_url
 from hotline.referrals.actions import acknowledge
-from models import Alert, Referral, db
+from models import Alert, Referral, ServicePoint, db
 from models.types import utcnow
-from tests.factories import ALERT_CASE, new_case, point
+from tests.factories import ALERT_CASE, new_case
 
 
 def primary(case) -> Referral:
@@ -91,8 +91,22 @@ def test_an_alert_phone_with_an_unknown_reference_gets_a_short_not_found(directo
 
 def test_a_point_cannot_acknowledge_another_points_case(directory):
     case = new_case(base=ALERT_CASE)
-    other = point("DEMO-DCTC-06862")  # a trusted address the case was not referred to
-    assert other.id != primary(case).service_point_id
+    # A trusted address the case was not referred to (which ones are depends on the hour:
+    # opening hours), with a phone none of its points has.
+    referred = db.session.scalars(
+        db.select(ServicePoint).join(Referral).where(Referral.case_id == case.id)
+    ).all()
+    other = db.session.scalars(
+        db.select(ServicePoint)
+        .where(
+            ServicePoint.kind == "trusted_address",
+            ServicePoint.alert_phone.is_not(None),
+            ServicePoint.id.not_in([p.id for p in referred]),
+            ServicePoint.alert_phone.not_in([p.alert_phone for p in referred if p.alert_phone]),
+        )
+        .order_by(ServicePoint.code)
+    ).first()
+    assert referred and other is not None
 
     reply = try_sms_acknowledgement(other.alert_phone, f"OK {case.reference}")
 
