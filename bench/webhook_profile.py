@@ -105,17 +105,6 @@ def main() -> None:
     event.listen(floor_engine, "before_cursor_execute", count)
     quick.observers.append(count)  # the webhooks' statements on the driver itself
 
-    def post(path: str, form: dict[str, str], client=client) -> None:
-        url = PUBLIC + path
-        response = client.post(
-            path,
-            data=urlencode(form),
-            content_type="application/x-www-form-urlencoded",
-            headers={"X-Twilio-Signature": sign(url, form, token)},
-            base_url=PUBLIC,
-        )
-        assert response.status_code == 200, response.status_code
-
     def sms(n: int) -> list[tuple[str, dict[str, str]]]:
         return [
             (
@@ -153,34 +142,40 @@ def main() -> None:
     cpu: dict[str, list[float]] = {}
     statements: dict[str, int] = {}
 
-    def measure(name: str, path: str, form: dict[str, str], client, profiled: bool) -> None:
-        """One request, timed from the WSGI call to the last byte of the answer: the
-        server's own work (the request is built and signed before the clock starts)."""
-        url = PUBLIC + path
-        environ = EnvironBuilder(
+    def request(path: str, form: dict[str, str]) -> dict:
+        """A signed request's WSGI environ, built before any clock starts."""
+        return EnvironBuilder(
             path=path,
             base_url=PUBLIC,
             method="POST",
             data=urlencode(form),
             content_type="application/x-www-form-urlencoded",
-            headers={"X-Twilio-Signature": sign(url, form, token)},
+            headers={"X-Twilio-Signature": sign(PUBLIC + path, form, token)},
         ).get_environ()
+
+    def answer(client, environ: dict) -> None:
         status: list[str] = []
+        b"".join(client.application(environ, lambda s, _h, _e=None: status.append(s)))
+        assert status[0].startswith("200"), status
+
+    def measure(name: str, path: str, form: dict[str, str], client, profiled: bool) -> None:
+        """One request, timed from the WSGI call to the last byte of the answer: the
+        server's own work."""
+        environ = request(path, form)
         before_sql, before_cpu = counted[0], time.process_time()
         if profiled:
             profile.enable()
-        b"".join(client.application(environ, lambda s, _h, _e=None: status.append(s)))
+        answer(client, environ)
         if profiled:
             profile.disable()
         cpu.setdefault(name, []).append(time.process_time() - before_cpu)
         statements[name] = statements.get(name, 0) + counted[0] - before_sql
-        assert status[0].startswith("200"), status
 
     for kind, make in (("sms", sms), ("voice", call)):
         for n in range(20):  # warm-up: caches, prepared statements, imports
-            post(*make(20_000_000 + n)[0], clients["floor"])
+            answer(clients["floor"], request(*make(20_000_000 + n)[0]))
             for path, form in make(10_000_000 + n + (0 if kind == "sms" else 1_000_000)):
-                post(path, form)
+                answer(client, request(path, form))
         # The floor's request and the hotline's alternate, so a machine that speeds up or
         # slows down during the run (this one does) weighs on both alike.
         for n in range(args.requests):

@@ -20,7 +20,6 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
-from functools import cached_property
 from typing import Any, NamedTuple
 
 import psycopg
@@ -59,13 +58,6 @@ class Statement:
         #: Values filled in when not given (an INSERT's Python-side column defaults).
         self.defaults: dict[str, Callable[[], Any]] = {}
         self._prepared: dict[str, _Prepared] = {}
-
-    @cached_property
-    def returning_id(self) -> Statement:
-        """The same INSERT, giving the new row's id."""
-        statement = Statement(f"{self.sql} RETURNING id", params=self.params)
-        statement.defaults = self.defaults
-        return statement
 
     def prepared(self, dialect: Dialect) -> _Prepared:
         found = self._prepared.get(dialect.name)
@@ -160,9 +152,9 @@ class Connection:
         return cursor
 
     def last_id(self, statement: Statement, values: Mapping[str, Any]) -> int:
-        """Run an INSERT now; the new row's id."""
-        if self.postgres:
-            return self.one(statement.returning_id, values)[0]
+        """Run an INSERT now; the new row's id (SQLite: the driver's ``lastrowid``)."""
+        if self.postgres:  # pragma: no cover - not needed there (see its one caller)
+            raise NotImplementedError("no lastrowid on PostgreSQL")
         cursor = self.run(statement, values)
         try:
             return cursor.lastrowid

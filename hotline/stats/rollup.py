@@ -14,12 +14,11 @@ import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import delete, event, func, insert, inspect, or_, select
+from sqlalchemy import bindparam, delete, event, func, insert, inspect, or_, select, text
 from sqlalchemy.orm import Session
 
 from hotline.jobs import registry
@@ -166,7 +165,9 @@ def mark_instants_dirty(instants: Iterable[datetime]) -> None:
     mark_dirty({local_day(_aware(instant), tz) for instant in instants})
 
 
-#: The same mark, for a webhook on the driver's connection (:mod:`models.quick`): one day.
+#: A day marked (its token renewed when it already was): written once, run on the driver's
+#: connection by a webhook (:mod:`models.quick`) and through SQLAlchemy by
+#: :func:`mark_dirty`.
 MARK_DAY = Statement(
     "INSERT INTO stat_dirty_day (day, token) VALUES (:day, :token)"
     " ON CONFLICT (day) DO UPDATE SET token = excluded.token",
@@ -174,17 +175,18 @@ MARK_DAY = Statement(
 )
 
 
+#: :data:`MARK_DAY` for SQLAlchemy connections (the flush hook's, the session's).
+_MARK_DAY_SQL = text(MARK_DAY.sql).bindparams(
+    bindparam("day", type_=StatDirtyDay.__table__.c.day.type)
+)
+
+
 def day_mark(instant: datetime) -> dict[str, object]:
     """:data:`MARK_DAY`'s values for the local day of this instant."""
     return {
-        "day": local_day(_aware(instant), _zone(timezone_name())),
+        "day": local_day(_aware(instant), ZoneInfo(timezone_name())),
         "token": secrets.token_hex(8),
     }
-
-
-@lru_cache(maxsize=4)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
 
 
 def mark_dirty(days: Iterable[date], *, connection=None) -> None:
@@ -195,13 +197,7 @@ def mark_dirty(days: Iterable[date], *, connection=None) -> None:
     conn = connection if connection is not None else db.session.connection()
     token = secrets.token_hex(8)
     rows = [{"day": d, "token": token} for d in days]
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
-    stmt = upsert(StatDirtyDay.__table__)
-    stmt = stmt.on_conflict_do_update(index_elements=["day"], set_={"token": stmt.excluded.token})
-    conn.execute(stmt, rows)
+    conn.execute(_MARK_DAY_SQL, rows)
 
 
 # --- recomputing ----------------------------------------------------------------------
