@@ -63,9 +63,12 @@ class CasePage:
 def _date(name: str, raw: str, errors: dict[str, list[str]]) -> date | None:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
-            pass
+            day = None
+        # Years far from any case (0001 is before UTC can hold local midnight) are refused.
+        if day is not None and 1900 <= day.year <= 9998:
+            return day
     errors[name] = [_("Give a date as YYYY-MM-DD.")]
     return None
 

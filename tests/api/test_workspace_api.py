@@ -137,6 +137,7 @@ def test_filters_by_status_commune_and_dates(api, app, token_for):
         ("limit=ten", "limit"),
         ("since=2026-13-01", "since"),
         ("until=yesterday", "until"),
+        ("since=0001-01-01", "since"),  # local midnight is before UTC's first day
         ("since=2026-11-02&until=2026-11-01", "until"),
         ("status=lost", "status"),
         ("commune_code=6862", "commune_code"),
