@@ -29,7 +29,7 @@ from models.audit import AuditEvent  # noqa: E402
 from models.cases import Alert, Case, CaseCode, FollowUp, Referral  # noqa: E402
 from models.contacts import CallLeg, Contact, Message, OptOut, SenderLock  # noqa: E402
 from models.delivery import OutboundSms  # noqa: E402
-from models.directory import ServicePoint  # noqa: E402
+from models.directory import DirectoryVersion, ServicePoint  # noqa: E402
 from models.geo import CommuneMerge, District, NewCommune, OldCommune  # noqa: E402
 from models.journal import InboundJournal  # noqa: E402
 from models.outbox import OutboxItem  # noqa: E402
@@ -53,6 +53,7 @@ __all__ = [
     "CommuneMerge",
     "Contact",
     "DevOutboxMessage",
+    "DirectoryVersion",
     "District",
     "FollowUp",
     "InboundJournal",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models import db
@@ -56,3 +56,18 @@ class ServicePoint(db.Model):
     @property
     def service_list(self) -> list[str]:
         return [s for s in self.services.split(";") if s]
+
+
+class DirectoryVersion(db.Model):
+    """The directory's version: one row (``id`` 1) whose counter the database itself moves
+    on at every insert, update or delete of a service point (triggers, migration 0019).
+
+    Routing keeps the directory in memory per version (``hotline.directory.decisions``);
+    every process reads this one row with what it reads anyway, so an edit made anywhere,
+    by any means, is seen by the next request of every process, at the cost of one
+    primary-key lookup however large the directory grows."""
+
+    __tablename__ = "directory_version"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -92,7 +92,8 @@ def app(service_env: dict[str, str]) -> Iterator[Flask]:
     yield app
 
 
-#: Kept for the whole session: the places, and generated keys that processes cache.
+#: Kept for the whole session: the places, generated keys that processes cache, and the
+#: directory's version (processes cache the directory per version: it only moves on).
 _KEPT_TABLES = {
     "district",
     "old_commune",
@@ -100,6 +101,7 @@ _KEPT_TABLES = {
     "commune_merge",
     "alembic_version",
     "app_secret",
+    "directory_version",
 }
 
 

@@ -27,7 +27,7 @@ from hotline.alerts.acknowledge import looks_like_acknowledgement, try_sms_ackno
 from hotline.cases.intake import routing_record
 from hotline.conversations.callers import sender_identity
 from hotline.conversations.pending import candidates_from, candidates_record
-from hotline.directory.decisions import decide
+from hotline.directory.decisions import VERSION_SQL, decide
 from hotline.phones import public_phone
 from hotline.telephony import InboundSms
 from models import Contact, InboundJournal, SenderLock, db, quick
@@ -132,8 +132,7 @@ _SNAPSHOT_SQL = """
         WHERE provider = :provider AND provider_sid = :sid) AS answer,
       r.response AS receipt,
       r.content_type AS receipt_type,
-      (SELECT count(id) FROM service_point WHERE active) AS dir_count,
-      (SELECT max(updated_at) FROM service_point WHERE active) AS dir_changed,
+      {version} AS dir_version,
       j.decision AS entry_decision,
       j.received_at AS entry_at,
       (SELECT max(id) FROM inbound_journal WHERE sender_hash = :sender) AS latest_id,
@@ -154,7 +153,6 @@ _SNAPSHOT_SQL = """
 _SNAPSHOT_COLUMNS = {
     "answer": EncryptedText(),
     "receipt": EncryptedText(),
-    "dir_changed": UTCDateTime(),
     "entry_decision": InboundJournal.__table__.c.decision.type,
     "entry_at": UTCDateTime(),
     "contact_pending_places": Contact.__table__.c.pending_places.type,
@@ -179,7 +177,8 @@ _OVERTAKEN_SQL = """
 #: (the channel is a literal in them, so the SMS statements are what they always were).
 CHANNELS = ("sms", "zalo")
 _SNAPSHOTS = {
-    c: Statement(_SNAPSHOT_SQL.format(channel=c), columns=_SNAPSHOT_COLUMNS) for c in CHANNELS
+    c: Statement(_SNAPSHOT_SQL.format(channel=c, version=VERSION_SQL), columns=_SNAPSHOT_COLUMNS)
+    for c in CHANNELS
 }
 _OVERTAKENS = {c: Statement(_OVERTAKEN_SQL.format(channel=c)) for c in CHANNELS}
 _ENTRY = ("provider", "provider_sid", "channel", "sender_hash", "sender", "to_number", "body")
@@ -294,14 +293,14 @@ def _point_reply(decision: Decision, first: bool) -> str:
     return _("Contact %(name)s: %(phone)s", name=name, phone=phone)
 
 
-def _route_decision(place: PlaceMatch | None, version: tuple | None = None) -> Decision:
+def _route_decision(place: PlaceMatch | None, version: int | None = None) -> Decision:
     """How an SMS case is routed (the same inputs as the case it becomes: risk high, no
     needs or age known yet)."""
     return decide(place, needs=set(), risk="high", age_band="unknown", version=version)
 
 
 def _place_step(
-    state: SenderState, body: str, first: bool, decision: dict[str, Any], version: tuple
+    state: SenderState, body: str, first: bool, decision: dict[str, Any], version: int | None
 ) -> str:
     """Read the place from the message and route, or ask for it (recorded in ``decision``
     for the worker)."""
@@ -447,7 +446,7 @@ def _take(conn: quick.Connection, msg: InboundSms, *, staff: bool) -> str:
         elif state.status == "routed":
             reply = _("Message received. In danger, call 113.")
         else:
-            reply = _place_step(state, body, first, decision, (snap.dir_count, snap.dir_changed))
+            reply = _place_step(state, body, first, decision, snap.dir_version)
     decision["state"] = state.as_record()
     new_id = _record(conn, {**values, "reply": reply, "decision": decision})
     if caller_hash and not conn.postgres:

@@ -24,11 +24,12 @@ from flask_babel import force_locale
 
 from hotline.conversations import voice
 from hotline.conversations.callers import caller_identity
+from hotline.directory.decisions import VERSION_SQL
 from hotline.stats.rollup import MARK_DAY, day_mark
 from hotline.telephony import VoiceAction
 from models import Contact, quick
 from models.quick import Statement
-from models.types import EncryptedText, UTCDateTime, utcnow
+from models.types import EncryptedText, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,11 @@ STATE = ("language", "ivr_step", "commune_code", "district_code", "place_asks", 
 _table = Contact.__table__
 
 _SNAPSHOT = Statement(
-    """
+    f"""
     SELECT
       (SELECT response FROM webhook_receipt
         WHERE provider = :provider AND "key" = :key) AS receipt,
-      (SELECT count(id) FROM service_point WHERE active) AS dir_count,
-      (SELECT max(updated_at) FROM service_point WHERE active) AS dir_changed,
+      {VERSION_SQL} AS dir_version,
       c.id AS id, c.language AS language, c.ivr_step AS ivr_step,
       c.commune_code AS commune_code, c.district_code AS district_code,
       c.place_asks AS place_asks, c.pending_places AS pending_places,
@@ -57,10 +57,9 @@ _SNAPSHOT = Statement(
     FROM (SELECT 1 AS one) AS one
     LEFT JOIN contact AS c
       ON c.provider = :provider AND c.provider_sid = :sid AND c.channel = 'voice'
-    """,
+    """,  # noqa: S608 - a constant of our own
     columns={
         "receipt": EncryptedText(),
-        "dir_changed": UTCDateTime(),
         "pending_places": _table.c.pending_places.type,
         "answer": _table.c.answer.type,
     },
@@ -90,7 +89,7 @@ class CallState:
     pending_places: list | None = field(default=None)
     step_count: int = 0
     #: The directory's version as read with the state (routing needs no query of its own).
-    directory_version: tuple | None = None
+    directory_version: int | None = None
 
     def values(self) -> dict[str, Any]:
         return {name: getattr(self, name) for name in (*STATE, "step_count")}
@@ -130,7 +129,7 @@ def quick_step(
             place_asks=snap.place_asks or 0,
             pending_places=snap.pending_places,
             step_count=snap.step_count or 0,
-            directory_version=(snap.dir_count, snap.dir_changed),
+            directory_version=snap.dir_version,
         )
         seen = state.step_count
         try:

@@ -1,19 +1,19 @@
 """The bridge between the database and the pure routing engine.
 
 ``current_directory()`` turns the active service points into ``routing.select`` values once
-per directory version (a cheap query tells whether anything changed), so routing a case
-costs one small query plus the in-memory decision.
+per directory version (one row the database moves on at every change of a service point,
+migration 0019), so routing a case costs a primary-key read plus the in-memory decision.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from models import ServicePoint, db
+from models import DirectoryVersion, ServicePoint, db
 from models.types import utcnow
 from routing.hours import parse_hours
 from routing.select import Decision, Directory, choose_service_point
@@ -30,24 +30,19 @@ def _usable_points():
     return query
 
 
-def version_columns() -> tuple:
-    """The directory's version as two scalar subqueries (count of active points, their
-    latest change), so a caller can read it in a statement it runs anyway."""
-    active = ServicePoint.active.is_(True)
-    return (
-        select(func.count(ServicePoint.id)).where(active).scalar_subquery(),
-        select(func.max(ServicePoint.updated_at)).where(active).scalar_subquery(),
-    )
+#: The directory's version, as SQL for statements that read it with what they read anyway
+#: (NULL only if its row was deleted: then nothing is cached).
+VERSION_SQL = "(SELECT version FROM directory_version WHERE id = 1)"
+_VERSION = select(DirectoryVersion.version).where(DirectoryVersion.id == 1)
 
 
-def current_directory(version: tuple | None = None) -> Directory:
+def current_directory(version: int | None = None) -> Directory:
     """The routing directory for the active service points (cached per version; the
-    version is read now unless the caller read it already, see :func:`version_columns`)."""
+    version is read now unless the caller read it already, see :data:`VERSION_SQL`)."""
     if version is None:
-        version = tuple(db.session.execute(select(*version_columns())).one())
-    version = (version[0], _aware(version[1]))
-    key = (str(db.engine.url), current_app.config["HOTLINE_ENV"], *version)
-    directory = _cache.get(key)
+        version = db.session.scalar(_VERSION)
+    key = (str(db.engine.url), current_app.config["HOTLINE_ENV"], version)
+    directory = _cache.get(key) if version is not None else None
     if directory is None:
         points = [
             RoutingPoint(
@@ -67,18 +62,9 @@ def current_directory(version: tuple | None = None) -> Directory:
         ]
         directory = Directory(points)
         _cache.clear()
-        _cache[key] = directory
+        if version is not None:
+            _cache[key] = directory
     return directory
-
-
-def _aware(value):
-    """A version timestamp as an aware UTC datetime (SQLite gives it naive, or as text
-    from a scalar subquery), so both ways of reading the version give the same key."""
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if isinstance(value, datetime) and value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    return value
 
 
 def decide(
@@ -88,7 +74,7 @@ def decide(
     risk: str = "medium",
     age_band: str = "unknown",
     now: datetime | None = None,
-    version: tuple | None = None,
+    version: int | None = None,
 ) -> Decision:
     """Route a place (PlaceMatch, Resolution, codes mapping or None) with the live directory
     (``version``: the directory version the caller already read)."""
