@@ -151,16 +151,6 @@ class Connection:
         cursor.execute(prepared.sql, prepared.parameters(values))
         return cursor
 
-    def last_id(self, statement: Statement, values: Mapping[str, Any]) -> int:
-        """Run an INSERT now; the new row's id (SQLite: the driver's ``lastrowid``)."""
-        if self.postgres:  # pragma: no cover - not needed there (see its one caller)
-            raise NotImplementedError("no lastrowid on PostgreSQL")
-        cursor = self.run(statement, values)
-        try:
-            return cursor.lastrowid
-        finally:
-            cursor.close()
-
     def sync(self) -> None:
         """Wait for everything sent so far (PostgreSQL's pipeline); errors surface here."""
         if self._pipeline is not None:
@@ -219,9 +209,11 @@ def connection(*, transaction: bool = True) -> Iterator[Connection]:
             fairy.close()
 
 
-def insert(table, keys: tuple[str, ...]) -> Statement:
+def insert(table, keys: tuple[str, ...], where: str | None = None) -> Statement:
     """An INSERT of these columns of ``table``, plus every other column with a Python-side
-    default, filled as the ORM fills it (:attr:`Statement.defaults`)."""
+    default, filled as the ORM fills it (:attr:`Statement.defaults`); with ``where`` (SQL
+    with its own parameters) the row is written only if that holds (the cursor's
+    ``rowcount`` tells)."""
     defaults: dict[str, Callable[[], Any]] = {}
     for column in table.columns:
         default = column.default
@@ -235,10 +227,10 @@ def insert(table, keys: tuple[str, ...]) -> Statement:
             raise ValueError(f"{table.name}.{column.key}: a default the driver cannot fill")
     names = (*keys, *defaults)
     # Identifiers from the table's own metadata, values as parameters.
-    sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(  # noqa: S608
-        table.name,
-        ", ".join(f'"{table.c[name].name}"' for name in names),
-        ", ".join(f":{name}" for name in names),
+    columns = ", ".join(f'"{table.c[name].name}"' for name in names)
+    values = ", ".join(f":{name}" for name in names)
+    sql = f'INSERT INTO "{table.name}" ({columns}) ' + (
+        f"VALUES ({values})" if where is None else f"SELECT {values} WHERE {where}"
     )
     statement = Statement(sql, params={name: table.c[name].type for name in names})
     statement.defaults = defaults

@@ -159,18 +159,17 @@ _SNAPSHOT_COLUMNS = {
     "contact_updated_at": UTCDateTime(),
 }
 
-#: After the INSERT (SQLite, under its write lock): whether the sender's conversation
-#: moved on since the snapshot — another message recorded, or the conversation changed.
-_OVERTAKEN_SQL = """
-    SELECT
-      (SELECT count(id) FROM inbound_journal
-        WHERE sender_hash = :sender AND id > :seen AND id < :new) AS newer,
-      c.id AS contact_id,
-      c.status AS contact_status,
-      c.place_asks AS contact_place_asks
-    FROM (SELECT 1 AS one) AS one
-    LEFT JOIN contact AS c ON c.id = (
-      SELECT max(id) FROM contact WHERE channel = '{channel}' AND caller_hash = :sender)
+#: SQLite (no per-sender lock there): the entry is written only if the sender's
+#: conversation has not moved on since the snapshot — no later entry of the sender, and
+#: the same latest conversation with the same status and questions asked. The check and
+#: the write are one statement under the file's write lock: nothing can be recorded
+#: between them, and the lock is not held while Python runs.
+_NOT_OVERTAKEN = """
+    NOT EXISTS (SELECT 1 FROM inbound_journal WHERE sender_hash = :sender_hash AND id > :_seen)
+    AND (SELECT max(id) FROM contact WHERE channel = '{channel}' AND caller_hash = :sender_hash)
+      IS :_contact_id
+    AND NOT EXISTS (SELECT 1 FROM contact WHERE id = :_contact_id
+      AND (status IS NOT :_status OR place_asks IS NOT :_place_asks))
     """
 
 #: Written channels whose conversations the flow runs; each has its own two statements
@@ -180,12 +179,13 @@ _SNAPSHOTS = {
     c: Statement(_SNAPSHOT_SQL.format(channel=c, version=VERSION_SQL), columns=_SNAPSHOT_COLUMNS)
     for c in CHANNELS
 }
-_OVERTAKENS = {c: Statement(_OVERTAKEN_SQL.format(channel=c)) for c in CHANNELS}
 _ENTRY = ("provider", "provider_sid", "channel", "sender_hash", "sender", "to_number", "body")
-_INSERT = quick.insert(
-    InboundJournal.__table__,
-    (*_ENTRY, "media_count", "received_at", "reply", "decision", "processed_at"),
-)
+_COLUMNS = (*_ENTRY, "media_count", "received_at", "reply", "decision", "processed_at")
+_INSERT = quick.insert(InboundJournal.__table__, _COLUMNS)
+_INSERTS_UNLESS_OVERTAKEN = {
+    c: quick.insert(InboundJournal.__table__, _COLUMNS, where=_NOT_OVERTAKEN.format(channel=c))
+    for c in CHANNELS
+}
 _OPT_OUT = Statement(
     "INSERT INTO opt_out (number_hash, opted_out, changed_at)"
     " VALUES (:number_hash, :opted_out, :changed_at)"
@@ -420,9 +420,8 @@ def _take(conn: quick.Connection, msg: InboundSms, *, staff: bool) -> str:
         # A duty social worker acting on an alert is not a caller: done here and now.
         ack = try_sms_acknowledgement(number, body)
         if ack is not None:
-            _record(
-                conn, {**values, "reply": ack, "decision": {"step": "staff"}, "processed_at": now}
-            )
+            staff_entry = {"reply": ack, "decision": {"step": "staff"}, "processed_at": now}
+            conn.run(_INSERT, {**values, **staff_entry})
             return ack
 
     state = _state_from(snap, caller_hash, now)
@@ -448,33 +447,22 @@ def _take(conn: quick.Connection, msg: InboundSms, *, staff: bool) -> str:
         else:
             reply = _place_step(state, body, first, decision, snap.dir_version)
     decision["state"] = state.as_record()
-    new_id = _record(conn, {**values, "reply": reply, "decision": decision})
+    entry = {**values, "reply": reply, "decision": decision}
     if caller_hash and not conn.postgres:
-        # No lock was held while deciding: if another message of this sender was recorded
-        # meanwhile, this one was decided from an old state. The INSERT holds SQLite's
-        # write lock, so nothing can be recorded between this check and the commit.
-        # The conversation itself may have moved on too (the place-question timeout
-        # routes it without a journal entry).
-        check = conn.one(
-            _OVERTAKENS[msg.channel],
-            {"sender": caller_hash, "seen": snap.latest_id or 0, "new": new_id},
-        )
-        seen = (snap.contact_id, snap.contact_status, snap.contact_place_asks)
-        if (
-            check.newer
-            or (check.contact_id, check.contact_status, check.contact_place_asks) != seen
-        ):
+        # No lock was held while deciding: written only if no message of this sender was
+        # recorded meanwhile and the conversation did not move on (the place-question
+        # timeout routes it without a journal entry); otherwise decided again.
+        seen = {
+            "_seen": snap.latest_id or 0,
+            "_contact_id": snap.contact_id,
+            "_status": snap.contact_status,
+            "_place_asks": snap.contact_place_asks,
+        }
+        if conn.run(_INSERTS_UNLESS_OVERTAKEN[msg.channel], {**entry, **seen}).rowcount != 1:
             raise _Overtaken()
+    else:
+        conn.run(_INSERT, entry)
     return reply
-
-
-def _record(conn: quick.Connection, values: dict[str, Any]) -> int | None:
-    """Insert the journal entry (one statement); its id on SQLite (the overtaking check
-    needs it), None on PostgreSQL (sent, known to have worked at commit)."""
-    if conn.postgres:
-        conn.run(_INSERT, values)
-        return None
-    return conn.last_id(_INSERT, values)
 
 
 def safe_reply(language: str = "vi") -> str:

@@ -154,11 +154,78 @@ def test_statements_per_sms_webhook(twilio, directory, app):
         twilio.sms(PLACE, "SM" + "b" * 32, sender="+84900555781", process=False)
     kinds = Counter(statements)
     # One read (the answer already given, the sender's state, the directory version: one
-    # statement), one INSERT, and the sender's ordering: an advisory lock on PostgreSQL,
-    # a check under the write lock on SQLite. (+1 here: the first routing loads the
-    # directory, cached afterwards.)
+    # statement) and one INSERT; on PostgreSQL the sender's advisory lock before them (on
+    # SQLite the INSERT itself checks that nothing overtook it). +1 here: the first
+    # routing loads the directory, cached afterwards.
     assert kinds["INSERT"] == 1 and kinds["UPDATE"] == kinds["DELETE"] == 0, statements
-    assert len(statements) <= 4, statements
+    assert len(statements) == (4 if engine.dialect.name == "postgresql" else 3), statements
+
+
+def _overtaken_once(app, monkeypatch, overtake) -> list[str]:
+    """Run ``overtake`` once, just before the webhook writes its entry (after it read the
+    sender's state and decided); the SQL of every journal INSERT the webhook sent."""
+    from models import quick
+
+    sent: list[str] = []
+
+    def observe(sql: str) -> None:
+        if sql.startswith('INSERT INTO "inbound_journal"'):
+            sent.append(sql)
+            if len(sent) == 1:
+                overtake()
+
+    monkeypatch.setattr(quick, "observers", [*quick.observers, observe])
+    return sent
+
+
+def _sqlite_only(app) -> None:
+    import pytest
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            pytest.skip("PostgreSQL holds the sender's advisory lock while deciding")
+
+
+def test_a_message_recorded_while_another_was_decided_makes_it_decide_again(
+    app, twilio, directory, monkeypatch
+):
+    """SQLite: the webhook decides without a lock. Another message of the same sender,
+    recorded between its read and its write, makes its write refuse, and it decides again
+    from the state that message left (one conversation, its second question)."""
+    from hotline.conversations.sms import handle_sms
+    from hotline.telephony import InboundSms
+
+    _sqlite_only(app)
+    sent = _overtaken_once(
+        app,
+        monkeypatch,
+        lambda: handle_sms(InboundSms("twilio", "SM" + "1" * 32, CALLER, body="alo")),
+    )
+    twilio.sms("giúp em", "SM" + "2" * 32, process=False)
+    assert len(sent) == 3  # the first try, the other message's, the second try
+    entries = db.session.scalars(select(InboundJournal).order_by(InboundJournal.id)).all()
+    assert [e.provider_sid[2:3] for e in entries] == ["1", "2"]
+    assert [(e.decision["new"], e.decision["asks"]) for e in entries] == [(True, 1), (False, 2)]
+    assert drain_journal(twilio.app) == 2
+    assert count(Contact) == 1
+
+
+def test_a_conversation_routed_while_a_message_was_decided_makes_it_decide_again(
+    app, twilio, directory, monkeypatch
+):
+    """SQLite: the place question's timeout routes a conversation without a journal entry;
+    a message decided from the conversation before that is decided again."""
+    _sqlite_only(app)
+    twilio.sms("alo", "SM" + "1" * 32)  # the worker makes the conversation (open, asked)
+
+    def route() -> None:
+        with db.engine.begin() as conn:
+            conn.execute(update(Contact).values(status="routed"))
+
+    sent = _overtaken_once(app, monkeypatch, route)
+    response = twilio.sms("giúp em", "SM" + "2" * 32, process=False)
+    assert len(sent) == 2
+    assert reply_text(response) == "Đã nhận tin. Nguy hiểm gọi 113."
 
 
 def test_a_worker_killed_mid_journal_leaves_nothing_lost_or_doubled(
