@@ -13,8 +13,9 @@ two steps (the menu key 2, the place keyed). Each request of the stored floor
 (``bench/floor_app.py``) alternates with one of the hotline's, so a machine that speeds up
 or slows down weighs on both alike. It counts the SQL statements each kind of request runs
 (SQLAlchemy's engine event and ``models.quick``'s observers) and the process CPU time per
-request (the server's work only: building and signing the request are not timed), and
-prints one table. ``--top N`` also prints the N most expensive functions of the SMS
+request (the server's work only: building and signing the request are not timed), on
+PostgreSQL also the CPU its backends spent on the request (each backend's own clock,
+``/proc/<pid>/schedstat``: PostgreSQL runs on the same machine), and prints one table. ``--top N`` also prints the N most expensive functions of the SMS
 requests (cProfile of process CPU, cumulative; ``PROFILE_SORT=tottime``,
 ``PROFILE_TIMER=wall``; ``--profile voice`` for the calls' steps).
 """
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import suppress
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -64,6 +66,35 @@ def prepare(database_url: str | None) -> dict[str, str]:
             stdout=subprocess.DEVNULL,
         )
     return env
+
+
+def mean_ms(seconds: list[float]) -> float:
+    return 1000 * sum(seconds) / len(seconds)
+
+
+def backends_cpu(database_url: str | None):
+    """For PostgreSQL: a function giving the CPU seconds used so far by the backends of
+    this database (the app's and the floor's pooled connections), from the kernel's
+    nanosecond clock of each (``/proc/<pid>/schedstat``); None for SQLite, whose work is
+    the process's own."""
+    if not database_url or not database_url.startswith("postgres"):
+        return None
+    import psycopg
+
+    watcher = psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True)
+
+    def used() -> float:
+        pids = watcher.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        ).fetchall()
+        total = 0
+        for (pid,) in pids:
+            with suppress(OSError):  # a backend that just ended
+                total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+        return total / 1e9
+
+    return used
 
 
 def main() -> None:
@@ -158,10 +189,14 @@ def main() -> None:
         b"".join(client.application(environ, lambda s, _h, _e=None: status.append(s)))
         assert status[0].startswith("200"), status
 
+    database_cpu = backends_cpu(args.database_url)
+    db_cpu: dict[str, list[float]] = {}
+
     def measure(name: str, path: str, form: dict[str, str], client, profiled: bool) -> None:
         """One request, timed from the WSGI call to the last byte of the answer: the
-        server's own work."""
+        server's own work (and PostgreSQL's, from its backends' own clocks)."""
         environ = request(path, form)
+        before_db = database_cpu() if database_cpu else 0.0
         before_sql, before_cpu = counted[0], time.process_time()
         if profiled:
             profile.enable()
@@ -169,6 +204,8 @@ def main() -> None:
         if profiled:
             profile.disable()
         cpu.setdefault(name, []).append(time.process_time() - before_cpu)
+        if database_cpu:
+            db_cpu.setdefault(name, []).append(database_cpu() - before_db)
         statements[name] = statements.get(name, 0) + counted[0] - before_sql
 
     for kind, make in (("sms", sms), ("voice", call)):
@@ -184,15 +221,15 @@ def main() -> None:
             for i, (path, form) in enumerate(make(n + (0 if kind == "sms" else 5_000_000))):
                 name = f"{kind} step {i + 1}" if kind == "voice" else kind
                 measure(name, path, form, client, kind == args.profile and bool(args.top))
-    rows = [
-        (name, statements[name] / len(times), 1000 * sum(times) / len(times))
-        for name, times in cpu.items()
-    ]
     dialect = args.database_url.split(":")[0] if args.database_url else "sqlite"
     print(f"\n{dialect}: {args.requests} requests of each kind (after 20 warm-up)")
-    print(f"{'request':<16}{'statements':>12}{'CPU ms':>10}")
-    for name, stmts, cpu in rows:
-        print(f"{name:<16}{stmts:>12.1f}{cpu:>10.2f}")
+    header = f"{'request':<16}{'statements':>12}{'CPU ms':>10}"
+    print(header + ("  PostgreSQL CPU ms" if db_cpu else ""))
+    for name, times in cpu.items():
+        line = f"{name:<16}{statements[name] / len(times):>12.1f}{mean_ms(times):>10.2f}"
+        if db_cpu:
+            line += f"{mean_ms(db_cpu[name]):>19.2f}"
+        print(line)
     if args.top:
         out = io.StringIO()
         order = os.environ.get("PROFILE_SORT", "cumulative")

@@ -151,6 +151,13 @@ class Connection:
         cursor.execute(prepared.sql, prepared.parameters(values))
         return cursor
 
+    def begin(self) -> None:
+        """Start a transaction in a block without one (``transaction=False``): the
+        statements up to :meth:`commit` are then written together (SQLite)."""
+        if self.postgres:  # pragma: no cover - its one caller needs it on SQLite only
+            raise NotImplementedError("a PostgreSQL block without a transaction stays so")
+        self.dbapi.execute("BEGIN")
+
     def sync(self) -> None:
         """Wait for everything sent so far (PostgreSQL's pipeline); errors surface here."""
         if self._pipeline is not None:
@@ -175,19 +182,26 @@ class Connection:
 def connection(*, transaction: bool = True) -> Iterator[Connection]:
     """A connection of the application's pool for a few :class:`Statement` objects.
 
-    On PostgreSQL the statements of a ``transaction`` are pipelined; without one, each
-    statement commits on its own (no ``BEGIN`` and ``COMMIT`` round trips: for a block
-    whose only write is one statement). Whatever is not committed when the block ends is
-    rolled back; a connection the database dropped is thrown away, not given back to the
-    pool."""
+    On PostgreSQL the statements of a ``transaction`` are pipelined. Without one, each
+    statement commits on its own: on PostgreSQL no ``BEGIN`` and ``COMMIT`` round trips;
+    on SQLite a write takes the file's write lock and commits in one call of the driver,
+    so the lock is never held while Python waits for its turn to run (under a threaded
+    server that wait is up to the interpreter's switch interval, 5 ms, and every other
+    writer sleeps meanwhile); :meth:`Connection.begin` starts a transaction there when a
+    block has two writes. Whatever is not committed when the block ends is rolled back;
+    a connection the database dropped is thrown away, not given back to the pool."""
     engine = db.engine
     dialect = engine.dialect
     fairy = engine.raw_connection()
     dbapi = fairy.dbapi_connection
     postgres = dialect.name == "postgresql"
+    isolation = None if postgres else dbapi.isolation_level
     try:
-        if postgres and not transaction:
-            dbapi.autocommit = True
+        if not transaction:
+            if postgres:
+                dbapi.autocommit = True
+            else:
+                dbapi.isolation_level = None  # the driver no longer begins transactions
         pipelined = dbapi.pipeline() if postgres and transaction else nullcontext()
         with pipelined as pipeline:
             yield Connection(dbapi, dialect, pipeline)
@@ -199,8 +213,11 @@ def connection(*, transaction: bool = True) -> Iterator[Connection]:
         try:
             if fairy.is_valid:
                 dbapi.rollback()
-                if postgres and not transaction:
-                    dbapi.autocommit = False
+                if not transaction:
+                    if postgres:
+                        dbapi.autocommit = False
+                    else:
+                        dbapi.isolation_level = isolation
         except Exception as exc:
             # Never give the pool a connection in an unknown state (still committing each
             # statement on its own, say): the ORM would use it next.

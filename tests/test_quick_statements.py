@@ -91,14 +91,35 @@ def test_a_unique_row_written_twice_fails_and_keeps_the_first(ctx):
         assert conn.one(READ, {"sid": "SMquick3"}).body == CANARY_BODY
 
 
+def sids() -> list[str]:
+    db.session.commit()
+    return sorted(db.session.scalars(select(InboundJournal.provider_sid)))
+
+
 def test_statements_of_one_block_without_a_transaction_commit_one_by_one(ctx):
-    with quick.connection(transaction=False) as conn:
+    with pytest.raises(quick.INTEGRITY_ERRORS), quick.connection(transaction=False) as conn:
         conn.run(INSERT, entry("SMquick4", utcnow()))
+        conn.run(INSERT, entry("SMquick4b", utcnow()))
+        assert sids() == ["SMquick4", "SMquick4b"]  # committed, seen from another connection
+        conn.run(INSERT, entry("SMquick4", utcnow()))  # a duplicate: fails
+    assert sids() == ["SMquick4", "SMquick4b"]  # no rollback undid them
+
+
+def test_a_block_without_a_transaction_may_begin_one_for_two_writes(ctx):
+    if db.engine.dialect.name == "postgresql":
+        pytest.skip("used on SQLite only (PostgreSQL's such blocks write once)")
+    with quick.connection(transaction=False) as conn:
+        conn.begin()
+        conn.run(INSERT, entry("SMquick7", utcnow()))
+        conn.run(INSERT, entry("SMquick7b", utcnow()))
+        assert sids() == []  # not yet committed
+    assert sids() == []  # rolled back when the block ended
+    with quick.connection(transaction=False) as conn:
+        conn.begin()
+        conn.run(INSERT, entry("SMquick7", utcnow()))
+        conn.run(INSERT, entry("SMquick7b", utcnow()))
         conn.commit()
-    assert (
-        db.session.scalar(select(func.count()).where(InboundJournal.provider_sid == "SMquick4"))
-        == 1
-    )
+    assert sids() == ["SMquick7", "SMquick7b"]
 
 
 def test_a_calls_answer_is_compressed_then_encrypted_and_older_answers_still_read(ctx):

@@ -271,6 +271,8 @@ def hold_sender(caller_hash: str) -> None:
 
 
 def _set_opt_out(conn: quick.Connection, caller_hash: str, opted_out: bool) -> None:
+    if not conn.postgres:
+        conn.begin()  # the opt-out and the journal entry are written together
     conn.run(
         _OPT_OUT, {"number_hash": caller_hash, "opted_out": opted_out, "changed_at": utcnow()}
     )
@@ -356,7 +358,12 @@ def handle_sms(msg: InboundSms) -> str:
     staff = msg.channel == "sms" and looks_like_acknowledgement(msg.body)
     for _attempt in range(5):
         try:
-            with quick.session_connection() if staff else quick.connection() as conn:
+            # PostgreSQL: one pipelined transaction, in which the sender's lock is held
+            # until the commit. SQLite: the one write commits on its own (STOP and START
+            # begin a transaction for their two).
+            with (
+                quick.session_connection() if staff else quick.connection(transaction=_postgres())
+            ) as conn:
                 reply = _take(conn, msg, staff=staff)
                 conn.commit()
             return reply
@@ -370,6 +377,10 @@ def handle_sms(msg: InboundSms) -> str:
                 raise
             return answered
     raise RuntimeError("a sender's messages kept overtaking each other")
+
+
+def _postgres() -> bool:
+    return db.engine.dialect.name == "postgresql"
 
 
 def _answer_in(snap) -> str | None:

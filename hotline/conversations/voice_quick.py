@@ -178,8 +178,10 @@ def _insert_call(
         if conn.postgres:
             conn.run(_INSERT_MARKED, {**row, **day_mark(now)})
         else:
+            mark = day_mark(now)
+            conn.begin()
             conn.run(_INSERT, row)
-            conn.run(MARK_DAY, day_mark(now))
+            conn.run(MARK_DAY, mark)
         conn.commit()
     except quick.INTEGRITY_ERRORS:
         # The same call's first request is being (or was just) answered by another worker:
