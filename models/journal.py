@@ -37,6 +37,16 @@ class InboundJournal(db.Model):
             sqlite_where=text("processed_at IS NULL"),
         ),
         Index("ix_inbound_journal_sender", "sender_hash", "id"),
+        # A sender's unprocessed entries, read by every SMS webhook and by the worker: one
+        # probe however many entries wait for the worker (a flood), whatever the planner's
+        # statistics say (migration 0020).
+        Index(
+            "ix_inbound_journal_sender_unprocessed",
+            "sender_hash",
+            "id",
+            postgresql_where=text("processed_at IS NULL"),
+            sqlite_where=text("processed_at IS NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
