@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 
 from hotline.conversations.journal import process_journal
 from hotline.phones import public_phone
@@ -396,3 +396,32 @@ def test_the_number_hash_key_made_by_a_first_webhook_is_kept(twilio, directory):
             db.session.add(AppSecret(name="number_hash_key", value=old_value))
             db.session.commit()
         privacy._cache.clear()
+
+
+def test_a_flood_waiting_for_the_worker_does_not_slow_the_sender_s_read(app, ctx):
+    """PostgreSQL: with thousands of entries waiting and statistics that have not seen them
+    (a flood, before autovacuum analyses the table), the webhook's read of the sender's
+    latest unprocessed entry is still one probe of the index made for it."""
+    import pytest
+
+    from hotline.conversations.sms import _SNAPSHOTS
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite's planner reads the sender's index without statistics")
+    db.session.execute(text("ANALYZE inbound_journal"))  # statistics of an empty journal
+    db.session.execute(
+        text(
+            "INSERT INTO inbound_journal (provider, provider_sid, channel, sender_hash,"
+            " media_count, decision, received_at, attempts)"
+            " SELECT 'test', 'SM' || n, 'sms', md5(n::text) || md5(n::text), 0, '{}', now(), 0"
+            " FROM generate_series(1, 3000) AS n"
+        )
+    )
+    db.session.commit()
+    plan = db.session.execute(
+        text("EXPLAIN " + _SNAPSHOTS["sms"].sql),
+        {"provider": "twilio", "sid": "SMx", "receipt_key": "sms:SMx", "sender": "ab" * 32},
+    ).scalars()
+    plan = "\n".join(plan)
+    assert "ix_inbound_journal_sender_unprocessed" in plan, plan
+    assert "ix_inbound_journal_unprocessed" not in plan, plan
