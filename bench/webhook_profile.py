@@ -235,6 +235,8 @@ def main() -> None:
         order = os.environ.get("PROFILE_SORT", "cumulative")
         stats = pstats.Stats(profile, stream=out).sort_stats(order)
         stats.print_stats(args.top)
+        if os.environ.get("PROFILE_DUMP"):
+            profile.dump_stats(os.environ["PROFILE_DUMP"])
         if args.callees:
             stats.print_callees(args.callees)
         print(out.getvalue())

@@ -226,11 +226,15 @@ def connection(*, transaction: bool = True) -> Iterator[Connection]:
             fairy.close()
 
 
-def insert(table, keys: tuple[str, ...], where: str | None = None) -> Statement:
+def insert(
+    table, keys: tuple[str, ...], where: str | None = None, *, unless_conflict: bool = False
+) -> Statement:
     """An INSERT of these columns of ``table``, plus every other column with a Python-side
-    default, filled as the ORM fills it (:attr:`Statement.defaults`); with ``where`` (SQL
-    with its own parameters) the row is written only if that holds (the cursor's
-    ``rowcount`` tells)."""
+    default, filled as the ORM fills it (:attr:`Statement.defaults`). With ``where`` (SQL
+    with its own parameters) the row is written only if that holds; ``unless_conflict``:
+    only if no row has its unique values (the cursor's ``rowcount`` tells)."""
+    if where is not None and unless_conflict:  # SQLite cannot parse the two together
+        raise ValueError("where or unless_conflict, not both")
     defaults: dict[str, Callable[[], Any]] = {}
     for column in table.columns:
         default = column.default
@@ -249,6 +253,8 @@ def insert(table, keys: tuple[str, ...], where: str | None = None) -> Statement:
     sql = f'INSERT INTO "{table.name}" ({columns}) ' + (
         f"VALUES ({values})" if where is None else f"SELECT {values} WHERE {where}"
     )
+    if unless_conflict:
+        sql += " ON CONFLICT DO NOTHING"
     statement = Statement(sql, params={name: table.c[name].type for name in names})
     statement.defaults = defaults
     return statement

@@ -66,9 +66,13 @@ _SNAPSHOT = Statement(
 )
 _WRITTEN = (*STATE, "step_count", "answer_key", "answer", "updated_at")
 _NEW_CALL = ("channel", "provider", "provider_sid", "caller_number", "caller_hash")
-_INSERT = quick.insert(_table, (*_WRITTEN, *_NEW_CALL, "hotline_number", "status", "started_at"))
+#: A new call's row, unless the call has one already (a retried or concurrent first
+#: request, or one answered the full way): then nothing is written.
+_INSERT = quick.insert(
+    _table, (*_WRITTEN, *_NEW_CALL, "hotline_number", "status", "started_at"), unless_conflict=True
+)
 #: PostgreSQL: the call and its day's mark in one statement (the block commits each
-#: statement on its own).
+#: statement on its own; a call that had its row is marked again, harmlessly).
 _INSERT_MARKED = Statement(
     f"WITH mark AS ({MARK_DAY.sql}) {_INSERT.sql}", params={**MARK_DAY.params, **_INSERT.params}
 )
@@ -111,15 +115,22 @@ def quick_step(
     if step not in QUICK_STEPS:
         return None
     sid, key = sid[:64], key[:255]
-    # One statement reads, one writes (each its own transaction).
+    # One statement reads, one writes (each its own transaction); an incoming call is
+    # first written as new, without reading, and read only if it had its row.
     with quick.connection(transaction=False) as conn:
+        if step is None:
+            answer = _new_call(conn, provider, sid, form, key, render)
+            if answer is not None:
+                return answer
         snap = conn.one(_SNAPSHOT, {"provider": provider, "sid": sid, "key": key})
         if snap.receipt is not None:
             return snap.receipt
         if snap.answer_key == key and snap.answer is not None:
             return snap.answer
-        if snap.id is None and step is not None:
-            return None  # a later step of a call never seen: the full way makes it
+        if snap.id is None:
+            # A later step of a call never seen, or (a new call's row was there, and is
+            # no longer) one the full way is handling: the full way answers.
+            return None
         state = CallState(
             id=snap.id,
             language=snap.language or "vi",
@@ -143,8 +154,6 @@ def quick_step(
         state.step_count = seen + 1
         answer = render(state.step_count, actions)
         values = {**state.values(), "answer_key": key, "answer": answer, "updated_at": utcnow()}
-        if state.id is None:
-            return _insert_call(conn, provider, sid, form, values)
         done = conn.run(_UPDATE, {**values, "_id": state.id, "_seen": seen})
         # Guarded by the step counter: when another request for this call moved it on,
         # nothing changed (and nothing was committed); the full way decides.
@@ -152,42 +161,49 @@ def quick_step(
         return answer if done.rowcount == 1 else None
 
 
-def _insert_call(
+def _new_call(
     conn: quick.Connection,
     provider: str,
     sid: str,
     form: Mapping[str, str],
-    values: dict[str, Any],
+    key: str,
+    render: Render,
 ) -> str | None:
-    number, caller_hash = caller_identity(form.get("From") or "")
-    now = values["updated_at"]
+    """Answer an incoming call as a new one: the greeting, and the call's row written
+    with it and its day marked for the statistics (a new call counts in its day's
+    statistics; later menu steps change what it counts as only once it ends, and its end
+    marks the day again). None when the call had its row already (nothing written)."""
+    state = CallState()
     try:
-        row = {
-            **values,
-            "channel": "voice",
-            "provider": provider,
-            "provider_sid": sid,
-            "caller_number": number,
-            "caller_hash": caller_hash,
-            "hotline_number": (form.get("To") or "")[:32] or None,
-            "status": "in_progress",
-            "started_at": now,
-        }
-        # A new call counts in its day's statistics (later menu steps change what it
-        # counts as only once it ends, and its end marks the day again).
-        if conn.postgres:
-            conn.run(_INSERT_MARKED, {**row, **day_mark(now)})
-        else:
-            mark = day_mark(now)
-            conn.begin()
-            conn.run(_INSERT, row)
+        with force_locale(state.language):
+            actions = voice.greeting(state)  # type: ignore[arg-type]
+    except voice.NeedsSession:
+        return None
+    state.step_count = 1
+    answer = render(state.step_count, actions)
+    now = utcnow()
+    number, caller_hash = caller_identity(form.get("From") or "")
+    row = {
+        **state.values(),
+        "answer_key": key,
+        "answer": answer,
+        "updated_at": now,
+        "channel": "voice",
+        "provider": provider,
+        "provider_sid": sid,
+        "caller_number": number,
+        "caller_hash": caller_hash,
+        "hotline_number": (form.get("To") or "")[:32] or None,
+        "status": "in_progress",
+        "started_at": now,
+    }
+    if conn.postgres:
+        written = conn.run(_INSERT_MARKED, {**row, **day_mark(now)}).rowcount
+    else:
+        mark = day_mark(now)
+        conn.begin()
+        written = conn.run(_INSERT, row).rowcount
+        if written:
             conn.run(MARK_DAY, mark)
-        conn.commit()
-    except quick.INTEGRITY_ERRORS:
-        # The same call's first request is being (or was just) answered by another worker:
-        # its answer, once committed, is this one's too.
-        conn.rollback()
-        snap = conn.one(_SNAPSHOT, {"provider": provider, "sid": sid, "key": values["answer_key"]})
-        conn.rollback()
-        return snap.answer if snap.answer_key == values["answer_key"] else None
-    return values["answer"]
+    conn.commit()
+    return answer if written == 1 else None
