@@ -17,7 +17,8 @@ request (the server's work only: building and signing the request are not timed)
 PostgreSQL also the CPU its backends spent on the request (each backend's own clock,
 ``/proc/<pid>/schedstat``: PostgreSQL runs on the same machine), and prints one table. ``--top N`` also prints the N most expensive functions of the SMS
 requests (cProfile of process CPU, cumulative; ``PROFILE_SORT=tottime``,
-``PROFILE_TIMER=wall``; ``--profile voice`` for the calls' steps).
+``PROFILE_TIMER=wall``, ``PROFILE_DUMP=file`` to keep it for ``pstats``; ``--profile
+voice`` for the calls' steps).
 """
 
 from __future__ import annotations
