@@ -15,10 +15,11 @@ or slows down weighs on both alike. It counts the SQL statements each kind of re
 (SQLAlchemy's engine event and ``models.quick``'s observers) and the process CPU time per
 request (the server's work only: building and signing the request are not timed), on
 PostgreSQL also the CPU its backends spent on the request (each backend's own clock,
-``/proc/<pid>/schedstat``: PostgreSQL runs on the same machine), and prints one table. ``--top N`` also prints the N most expensive functions of the SMS
-requests (cProfile of process CPU, cumulative; ``PROFILE_SORT=tottime``,
-``PROFILE_TIMER=wall``, ``PROFILE_DUMP=file`` to keep it for ``pstats``; ``--profile
-voice`` for the calls' steps).
+``/proc/<pid>/schedstat``: PostgreSQL runs on the same machine), and prints one table.
+``--top N`` also prints the N most expensive functions of the SMS requests (cProfile of
+process CPU, cumulative; ``PROFILE_SORT=tottime``, ``PROFILE_TIMER=wall``,
+``PROFILE_DUMP=file`` to keep it for ``pstats``; ``--profile voice`` for the calls'
+steps).
 """
 
 from __future__ import annotations
