@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 
+import pytest
 from sqlalchemy import delete, func, select, text, update
 
 from hotline.conversations.journal import process_journal
@@ -161,7 +162,7 @@ def test_statements_per_sms_webhook(twilio, directory, app):
     assert len(statements) == (4 if engine.dialect.name == "postgresql" else 3), statements
 
 
-def _overtaken_once(app, monkeypatch, overtake) -> list[str]:
+def _overtaken_once(monkeypatch, overtake) -> list[str]:
     """Run ``overtake`` once, just before the webhook writes its entry (after it read the
     sender's state and decided); the SQL of every journal INSERT the webhook sent."""
     from models import quick
@@ -179,8 +180,6 @@ def _overtaken_once(app, monkeypatch, overtake) -> list[str]:
 
 
 def _sqlite_only(app) -> None:
-    import pytest
-
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             pytest.skip("PostgreSQL holds the sender's advisory lock while deciding")
@@ -197,7 +196,6 @@ def test_a_message_recorded_while_another_was_decided_makes_it_decide_again(
 
     _sqlite_only(app)
     sent = _overtaken_once(
-        app,
         monkeypatch,
         lambda: handle_sms(InboundSms("twilio", "SM" + "1" * 32, CALLER, body="alo")),
     )
@@ -222,7 +220,7 @@ def test_a_conversation_routed_while_a_message_was_decided_makes_it_decide_again
         with db.engine.begin() as conn:
             conn.execute(update(Contact).values(status="routed"))
 
-    sent = _overtaken_once(app, monkeypatch, route)
+    sent = _overtaken_once(monkeypatch, route)
     response = twilio.sms("giúp em", "SM" + "2" * 32, process=False)
     assert len(sent) == 2
     assert reply_text(response) == "Đã nhận tin. Nguy hiểm gọi 113."
@@ -402,8 +400,6 @@ def test_a_flood_waiting_for_the_worker_does_not_slow_the_sender_s_read(app, ctx
     """PostgreSQL: with thousands of entries waiting and statistics that have not seen them
     (a flood, before autovacuum analyses the table), the webhook's read of the sender's
     latest unprocessed entry is still one probe of the index made for it."""
-    import pytest
-
     from hotline.conversations.sms import _SNAPSHOTS
 
     if db.engine.dialect.name != "postgresql":
